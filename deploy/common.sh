@@ -1,0 +1,21 @@
+# Shared by the top-level scripts: root (the image build needs debootstrap and mounts), dependencies, image.
+# shellcheck shell=bash
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# The guest image build needs root; rather than sprinkle sudo, the whole script runs as root.
+ensure_root() {
+  if ((EUID != 0)); then
+    command -v sudo >/dev/null || { echo "$0: run as root (or install sudo)" >&2; exit 1; }
+    exec sudo --preserve-env=HOME,JUDGE_CACHE_DIR,JUDGE_DEBIAN_MIRROR,JUDGE_DEBIAN_SECURITY_MIRROR,DOTNET_ROOT \
+      env "PATH=$PATH" "$0" "$@"
+  fi
+}
+
+# Installs missing Debian packages and builds (or finds in the cache) the guest image.
+prepare_host() {
+  command -v dotnet >/dev/null || { echo "$0: the .NET SDK (dotnet) must be on PATH" >&2; exit 1; }
+  "$repo/deploy/install-deps.sh"
+  "$repo/deploy/guest-image/build.sh" >/dev/null
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+}

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.Globalization;
+using Judge.Cli.Logging;
+using Judge.Sandbox;
+using Judge.Sandbox.Languages;
+using Judge.Sandbox.Running;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Serilog.Events;
+
+namespace Judge.Cli.Sandbox;
+
+/// <summary>`judge sandbox …`: run code in the VM sandbox directly, without the fleet.</summary>
+public static class SandboxCommands
+{
+    private static readonly Dictionary<string, string> HelloWorlds = new()
+    {
+        ["python"] = "print('Hello, World!')\n",
+        ["c"] = "#include <stdio.h>\nint main(void) { puts(\"Hello, World!\"); return 0; }\n",
+        ["javascript"] = "console.log('Hello, World!');\n",
+        ["cpp"] = "#include <iostream>\nint main() { std::cout << \"Hello, World!\" << std::endl; }\n",
+        ["java"] = "public class Main { public static void main(String[] a) { System.out.println(\"Hello, World!\"); } }\n",
+        ["shell"] = "echo 'Hello, World!'\n",
+    };
+
+    private static readonly string[] TableHeader =
+        ["language", "result", "stdout", "warm", "setup ms", "boot ms", "connect ms", "compile ms", "run cpu ms", "run wall ms", "total ms", "vm"];
+
+    public static Command Create()
+    {
+        var languages = new Option<string[]>("--language", "-l")
+        {
+            Description = "Languages to run (default: python c javascript).",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => ["python", "c", "javascript"],
+        };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logs on stderr." };
+        var hello = new Command("hello", "Run hello-world programs in fresh VMs and print their results with timings.")
+        {
+            languages,
+            verbose,
+        };
+        hello.SetAction((parse, ct) => HelloAsync(parse.GetValue(languages)!, parse.GetValue(verbose), ct));
+
+        var sandbox = new Command("sandbox", "Run code in the VM sandbox directly.");
+        sandbox.Subcommands.Add(hello);
+        return sandbox;
+    }
+
+    private static async Task<int> HelloAsync(string[] languages, bool verbose, CancellationToken cancellationToken)
+    {
+        foreach (var id in languages)
+        {
+            if (LanguageRegistry.Find(id) is null || !HelloWorlds.ContainsKey(id))
+            {
+                await Console.Error.WriteLineAsync($"Unknown language '{id}'. Known: {string.Join(", ", HelloWorlds.Keys)}.");
+                return 2;
+            }
+        }
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.AddJudgeSerilog(verbose ? LogEventLevel.Debug : LogEventLevel.Information);
+        builder.Configuration["Sandbox:MaxConcurrentVms"] ??= "4";
+        foreach (var (id, index) in languages.Select((l, i) => (l, i)))
+        {
+            builder.Configuration[$"Sandbox:WarmLanguages:{index}"] ??= id;
+        }
+
+        builder.Services.AddSandbox(builder.Configuration);
+        using var host = builder.Build();
+        await host.StartAsync(cancellationToken);
+        var sandbox = host.Services.GetRequiredService<Judge.Sandbox.Sandbox>();
+        await sandbox.WhenWarmAsync();
+
+        Console.WriteLine($"Accelerator: {sandbox.Accelerator.Accelerator} ({sandbox.Accelerator.Reason})");
+        Console.WriteLine($"Guest image: {sandbox.Image?.Version} ({sandbox.Image?.Directory})");
+        Console.WriteLine();
+        var rows = new List<string[]> { TableHeader };
+        var failures = 0;
+        foreach (var id in languages)
+        {
+            var result = await sandbox.RunAsync(new SandboxRunRequest(id) { Source = HelloWorlds[id] }, cancellationToken);
+            var ok = result.Run is { Succeeded: true } run && run.StdoutText.Trim() == "Hello, World!";
+            failures += ok ? 0 : 1;
+            var t = result.Timings;
+            rows.Add(
+            [
+                id, ok ? "ok" : Describe(result), result.Run?.StdoutText.Trim() ?? "", t.WarmPoolHit ? "hit" : $"miss ({t.BootKind})",
+                Ms(t.SetupMs), Ms(t.BootMs), Ms(t.ConnectMs), Ms(t.CompileMs), Ms(result.Run?.CpuMs), Ms(result.Run?.WallMs), Ms(t.TotalMs),
+                result.VmId,
+            ]);
+        }
+
+        PrintTable(rows);
+        Console.WriteLine();
+        Console.WriteLine($"All timings in ms under {sandbox.Accelerator.Accelerator}; 'warm hit' means the VM came booted from the pool.");
+        await host.StopAsync(CancellationToken.None);
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static string Describe(SandboxRunResult result) => result switch
+    {
+        { CompilationFailed: true } => "compile error: " + result.Compile!.StderrText.Split('\n')[0],
+        { Run: { } run } => $"exit {run.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-"} signal {run.Signal?.ToString(CultureInfo.InvariantCulture) ?? "-"} limit {run.LimitExceeded}",
+        _ => "no run",
+    };
+
+    private static string Ms(double? value) => value is { } v ? v.ToString("0", CultureInfo.InvariantCulture) : "-";
+
+    private static void PrintTable(List<string[]> rows)
+    {
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        foreach (var row in rows)
+        {
+            Console.WriteLine(string.Join("  ", row.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
+        }
+    }
+}

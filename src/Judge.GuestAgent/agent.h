@@ -1,0 +1,123 @@
+/* judge-agent: PID 1 of every Judge guest VM. Shared declarations.
+ * The wire protocol is specified in docs/agent-protocol.md. */
+#ifndef JUDGE_AGENT_H
+#define JUDGE_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define AGENT_VERSION "1.0.0"
+#define PROTOCOL_VERSION 1
+
+#define FRAME_MAGIC 0x3141474Au /* "JGA1" little-endian */
+#define HEADER_SIZE 16
+#define MAX_PAYLOAD (64u << 20)
+#define MAX_ID 0xFFFFFFFELL /* largest valid uid/gid: (uid_t)-1 means "unchanged" to chown */
+
+enum msg_type {
+    T_READY = 0x0001,
+    T_HELLO = 0x0002,
+    T_PING = 0x0003,
+    T_WRITE_FILE = 0x0004,
+    T_READ_FILE = 0x0005,
+    T_RUN = 0x0006,
+    T_RESEED = 0x0007,
+    T_MKDIR = 0x0008,
+    T_ERROR = 0x7FFF,
+    T_REPLY = 0x8000, /* reply type = request type | T_REPLY */
+};
+
+enum err_code {
+    E_BAD_MAGIC = 1,
+    E_TOO_LARGE = 2,
+    E_UNKNOWN_TYPE = 3,
+    E_MALFORMED = 4,
+    E_INVALID = 5,
+    E_IO = 6,
+    E_EXEC_FAILED = 7,
+    E_CGROUP = 8,
+    E_INTERNAL = 9,
+};
+
+/* ---- util (agent.c) ---- */
+void logmsg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_err(...) logmsg(3, __VA_ARGS__)
+#define log_info(...) logmsg(6, __VA_ARGS__)
+int64_t mono_us(void); /* CLOCK_MONOTONIC in microseconds */
+void sleep_ms(int ms);
+/* Reaps every exited child. If `main_pid` is among them, stores its wait status in *status, the
+ * exit time in *t_exit and sets *exited. Orphans of runs are reparented to us (PID 1 or subreaper). */
+void reap_children(pid_t main_pid, int *status, bool *exited, int64_t *t_exit);
+int read_small_file(const char *path, char *buf, size_t size); /* NUL-terminated; -1 + errno on error */
+int write_small_file(const char *path, const char *val);        /* -1 + errno on error */
+/* mkdir -p of every parent of `path` (not the last component), mode 0755, owned by the agent (root). */
+int mkdir_parents(const char *path);
+
+/* ---- outgoing frames (proto.c) ---- */
+struct out {
+    uint8_t *p;      /* header (HEADER_SIZE bytes) + payload */
+    size_t len, cap;
+    bool failed;     /* an allocation failed: send_frame sends ERROR INTERNAL instead */
+};
+void out_init(struct out *o);
+void out_free(struct out *o);
+bool out_reserve(struct out *o, size_t n); /* make room for n more bytes */
+void out_int(struct out *o, uint16_t tag, int64_t v);
+void out_bytes(struct out *o, uint16_t tag, const void *data, size_t n);
+void out_str(struct out *o, uint16_t tag, const char *s);
+/* For a bytes field filled in place: out_field_begin writes the field header and returns its offset;
+ * the caller appends data at o->p + o->len (after out_reserve) and then calls out_field_end. */
+size_t out_field_begin(struct out *o, uint16_t tag);
+void out_field_end(struct out *o, size_t start);
+/* Completes the header and writes the frame to the port; frees the buffer. */
+void send_frame(struct out *o, uint16_t type, uint32_t id);
+void send_error(uint32_t id, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- the port (proto.c) ---- */
+void port_open(const char *dev_path); /* dev_path: NULL = the virtio-serial port named "ctl" */
+
+/* ---- incoming requests (proto.c) ---- */
+struct req {
+    uint16_t type;
+    uint32_t id;
+    uint8_t *payload; /* malloc'd, `len` bytes */
+    uint32_t len;
+    char *strpool;    /* NUL-terminated copies of string fields (req_str) */
+    size_t strpool_used;
+};
+struct field {
+    uint16_t tag;
+    uint32_t len;
+    const uint8_t *val;
+};
+/* Blocks until one complete request frame has arrived. Handles bad magic, oversized frames and EOF
+ * itself (those never reach the caller). */
+void read_request(struct req *r);
+void req_free(struct req *r);
+/* Checks that the payload is a well-formed TLV sequence. */
+bool req_wellformed(const struct req *r);
+/* Iterates fields: start with *off = 0; returns false at the end. Payload must be well-formed. */
+bool req_next(const struct req *r, size_t *off, struct field *f);
+/* Last occurrence of `tag`; false if absent. */
+bool req_find(const struct req *r, uint16_t tag, struct field *f);
+size_t req_count(const struct req *r, uint16_t tag);
+
+/* Field accessors. They return 0 on success; otherwise they have already sent the ERROR reply and
+ * return -1 (MALFORMED: integer length != 8; INVALID: NUL in a string, negative, not absolute...). */
+int req_int(struct req *r, uint16_t tag, int64_t def, int64_t min, int64_t max, int64_t *out);
+/* A string field as a NUL-terminated string (NULL when absent: *out = def). */
+int req_str(struct req *r, const struct field *f, char **out);
+int req_path(struct req *r, uint16_t tag, const char *def, bool required, char **out);
+
+/* ---- guest setup (init.c) ---- */
+void init_system(void);        /* PID 1 duties: mounts, cgroups, /box */
+bool cgroup_usable(void);      /* cgroup2 with cpu, memory and pids enabled for children */
+const char *find_ctl_port(void); /* waits for /dev/vportNpM named "ctl" */
+extern bool is_init;           /* we are PID 1 */
+
+/* ---- RUN (run.c) ---- */
+void handle_run(struct req *r);
+
+#endif

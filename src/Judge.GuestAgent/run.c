@@ -1,0 +1,530 @@
+/* RUN: one command as a fresh process tree in its own cgroup v2 group (/sys/fs/cgroup/run-N), with
+ * limits, captured output and timing; every process of it is killed and the cgroup removed before
+ * the reply is sent. */
+#define _GNU_SOURCE
+#include "agent.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CG_ROOT "/sys/fs/cgroup"
+#define CAP_DEFAULT 65536
+#define CAP_MAX (16LL << 20)          /* per stream, so that a reply always fits in MAX_PAYLOAD */
+#define MS_MAX 1000000000000LL        /* 31 years: keeps ms -> us conversions from overflowing */
+#define PIDS_MAX 4194304LL            /* PID_MAX_LIMIT; pids.max rejects more, so larger means "max" */
+#define EMPTY_WAIT_US 5000000         /* bound on waiting for a killed cgroup to empty */
+#define TICK_MS 10                    /* limit checks at least this often */
+#define READ_BUDGET (1 << 20)         /* per stream per tick, so that a flood cannot starve the checks */
+
+extern char **environ;
+
+struct run {
+    char **argv, **envp;
+    char *cwd, *stdin_path, *stdout_path;
+    struct field stdin_data;
+    bool has_stdin_data;
+    int64_t uid, gid, cpu_ms, wall_ms, mem, pids, cap, fsize, nofile, stack, out_kill;
+    char cg[64]; /* this run's cgroup directory; empty until created */
+};
+
+static const char *const default_env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8", NULL};
+
+/* ---- request ------------------------------------------------------------------------------------ */
+
+static int parse_run(struct req *r, struct run *R) {
+    size_t argc = req_count(r, 1), envc = req_count(r, 2);
+    if (argc == 0) {
+        send_error(r->id, E_MALFORMED, "missing required field 1 (argv)");
+        return -1;
+    }
+    R->argv = calloc(argc + 1, sizeof *R->argv);
+    R->envp = calloc(envc + 1, sizeof *R->envp);
+    if (!R->argv || !R->envp) {
+        send_error(r->id, E_INTERNAL, "out of memory");
+        return -1;
+    }
+    size_t off = 0, ai = 0, ei = 0;
+    struct field f;
+    while (req_next(r, &off, &f)) {
+        if (f.tag == 1 && req_str(r, &f, &R->argv[ai++]) < 0) return -1;
+        if (f.tag == 2) {
+            if (req_str(r, &f, &R->envp[ei]) < 0) return -1;
+            if (R->envp[ei][0] == '=' || !strchr(R->envp[ei], '=')) {
+                send_error(r->id, E_INVALID, "env entry '%s' is not KEY=VALUE", R->envp[ei]);
+                return -1;
+            }
+            ei++;
+        }
+    }
+    if (envc == 0) {
+        free(R->envp);
+        R->envp = (char **)default_env;
+    }
+    const char *a0 = R->argv[0];
+    if (a0[0] == 0 || (a0[0] != '/' && strchr(a0, '/'))) {
+        send_error(r->id, E_INVALID, "argv[0] '%s' must be an absolute path or a name to look up in PATH", a0);
+        return -1;
+    }
+    R->has_stdin_data = req_find(r, 4, &R->stdin_data);
+    if (req_path(r, 3, "/box", false, &R->cwd) < 0 || req_path(r, 5, "/dev/null", false, &R->stdin_path) < 0 ||
+        req_path(r, 6, NULL, false, &R->stdout_path) < 0 || req_int(r, 7, 1000, 0, MAX_ID, &R->uid) < 0 ||
+        req_int(r, 8, 1000, 0, MAX_ID, &R->gid) < 0 || req_int(r, 10, 0, 0, INT64_MAX, &R->cpu_ms) < 0 ||
+        req_int(r, 11, 0, 0, INT64_MAX, &R->wall_ms) < 0 || req_int(r, 12, 0, 0, INT64_MAX, &R->mem) < 0 ||
+        req_int(r, 13, 0, 0, INT64_MAX, &R->pids) < 0 || req_int(r, 14, CAP_DEFAULT, 0, INT64_MAX, &R->cap) < 0 ||
+        req_int(r, 15, 0, 0, INT64_MAX, &R->fsize) < 0 || req_int(r, 16, 256, 0, INT64_MAX, &R->nofile) < 0 ||
+        req_int(r, 17, 0, 0, INT64_MAX, &R->stack) < 0 || req_int(r, 18, 1, 0, 1, &R->out_kill) < 0)
+        return -1;
+    if (R->cpu_ms > MS_MAX) R->cpu_ms = MS_MAX;
+    if (R->wall_ms > MS_MAX) R->wall_ms = MS_MAX;
+    if (R->cap > CAP_MAX) R->cap = CAP_MAX;
+    if (R->pids > PIDS_MAX) R->pids = 0;
+    if (R->stack == 0) R->stack = R->mem;
+    return 0;
+}
+
+/* ---- cgroup helpers ----------------------------------------------------------------------------- */
+
+static bool stale_cgroups; /* an earlier run's cgroup could not be removed */
+
+static int cg_write(const char *cg, const char *file, const char *val) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", cg, file);
+    return write_small_file(path, val);
+}
+
+/* The number after "key " in a flat-keyed cgroup file (cpu.stat, memory.events, cgroup.events);
+ * for a single-value file (memory.peak) pass key NULL. -1 if unreadable or absent. */
+static int64_t cg_value(const char *cg, const char *file, const char *key) {
+    char path[512], buf[2048];
+    snprintf(path, sizeof path, "%s/%s", cg, file);
+    if (read_small_file(path, buf, sizeof buf) < 0) return -1;
+    if (!key) return strtoll(buf, NULL, 10);
+    size_t n = strlen(key);
+    for (char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, key, n) == 0 && p[n] == ' ') return strtoll(p + n + 1, NULL, 10);
+    return -1;
+}
+
+static void cg_kill(const char *cg) {
+    if (cg_write(cg, "cgroup.kill", "1") < 0 && errno != ENOENT) log_err("%s/cgroup.kill: %s", cg, strerror(errno));
+}
+
+/* Kills everything in the cgroup and waits (bounded) until it is empty, reaping as we go (the
+ * killed processes are our children or orphans reparented to us). */
+static bool cg_empty(const char *cg, pid_t pid, int *status, bool *exited, int64_t *t_exit) {
+    int64_t start = mono_us(), last_kill = start;
+    cg_kill(cg);
+    for (;;) {
+        reap_children(pid, status, exited, t_exit);
+        if (cg_value(cg, "cgroup.events", "populated") <= 0) return true;
+        int64_t now = mono_us();
+        if (now - start > EMPTY_WAIT_US) return false;
+        if (now - last_kill > 100000) { /* cgroup.kill is reliable; this is only belt and braces */
+            cg_kill(cg);
+            last_kill = now;
+        }
+        sleep_ms(1);
+    }
+}
+
+static void cg_remove(const char *cg) {
+    for (int i = 0; i < 100; i++) {
+        if (rmdir(cg) == 0 || errno == ENOENT) return;
+        if (errno != EBUSY) break;
+        sleep_ms(1);
+    }
+    log_err("rmdir %s: %s", cg, strerror(errno));
+    stale_cgroups = true;
+}
+
+/* Second chance for cgroups an earlier run failed to remove. */
+static void cg_sweep(void) {
+    stale_cgroups = false;
+    DIR *d = opendir(CG_ROOT);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char cg[300];
+        if (strncmp(e->d_name, "run-", 4) != 0) continue;
+        snprintf(cg, sizeof cg, CG_ROOT "/%s", e->d_name);
+        cg_kill(cg);
+        if (rmdir(cg) < 0) stale_cgroups = true;
+    }
+    if (d) closedir(d);
+}
+
+static int cg_create(struct run *R) {
+    static unsigned seq;
+    for (int i = 0; i < 1000; i++) {
+        snprintf(R->cg, sizeof R->cg, CG_ROOT "/run-%u", ++seq);
+        if (mkdir(R->cg, 0755) == 0) return 0;
+        if (errno != EEXIST) break;
+    }
+    R->cg[0] = 0;
+    return -1;
+}
+
+/* ---- the child ---------------------------------------------------------------------------------- */
+
+enum { S_CGROUP = 1, S_RLIMIT, S_STDIO, S_FDS, S_SETGROUPS, S_SETGID, S_SETUID, S_NNP, S_CHDIR, S_EXEC };
+static const char *const stage_names[] = {"", "joining the cgroup", "setrlimit", "dup2", "close_range", "setgroups",
+                                          "setgid", "setuid", "PR_SET_NO_NEW_PRIVS", "chdir", "execve"};
+/* Records the child sends up the report pipe: {0, 0, t} just before execve (t = CLOCK_MONOTONIC us,
+ * the start of "process time"), {stage, errno, 0} when a step fails. */
+struct report {
+    int stage, err;
+    int64_t t;
+};
+
+static int limit(int res, uint64_t v) {
+    struct rlimit rl = {(rlim_t)v, (rlim_t)v}; /* hard = soft: the program cannot raise it */
+    return setrlimit(res, &rl);
+}
+
+static int set_limits(const struct run *R) {
+    if (limit(RLIMIT_CORE, 0) < 0) return -1;
+    /* Backstop for the cgroup CPU watch: SIGXCPU at ceil(limit)+1 s, SIGKILL a second later. */
+    struct rlimit cpu = {RLIM_INFINITY, RLIM_INFINITY};
+    if (R->cpu_ms) {
+        cpu.rlim_cur = (rlim_t)((R->cpu_ms + 999) / 1000 + 1);
+        cpu.rlim_max = cpu.rlim_cur + 1;
+    }
+    if (setrlimit(RLIMIT_CPU, &cpu) < 0) return -1;
+    if (limit(RLIMIT_FSIZE, R->fsize ? (uint64_t)R->fsize : RLIM_INFINITY) < 0) return -1;
+    if (R->nofile && limit(RLIMIT_NOFILE, (uint64_t)R->nofile) < 0) return -1;
+    if (R->stack && limit(RLIMIT_STACK, (uint64_t)R->stack) < 0) return -1;
+    return 0;
+}
+
+static void __attribute__((noreturn))
+run_child(const struct run *R, int procs_fd, int in_fd, int out_fd, int err_fd, int report_fd) {
+    struct report rep = {0, 0, 0};
+#define STEP(which, failed) \
+    if (failed) {           \
+        rep.stage = which;  \
+        goto fail;          \
+    }
+    setsid();
+    STEP(S_CGROUP, write(procs_fd, "0", 1) != 1); /* "0" = the writing process */
+    STEP(S_RLIMIT, set_limits(R) < 0);
+    /* Handlers are reset by execve, but ignored signals (SIGPIPE) and the mask are inherited. */
+    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    STEP(S_STDIO, dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0);
+    /* Everything else goes, the control port above all (it is O_CLOEXEC too). report_fd stays
+     * until execve closes it (O_CLOEXEC), which tells the parent that execve succeeded. */
+    STEP(S_FDS, (report_fd > 3 && close_range(3, (unsigned)report_fd - 1, 0) < 0) ||
+                    close_range((unsigned)report_fd + 1, ~0U, 0) < 0);
+    STEP(S_SETGROUPS, setgroups(0, NULL) < 0);
+    STEP(S_SETGID, setgid((gid_t)R->gid) < 0);
+    STEP(S_SETUID, setuid((uid_t)R->uid) < 0);
+    STEP(S_NNP, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0);
+    umask(022);
+    STEP(S_CHDIR, chdir(R->cwd) < 0); /* after setuid: the run user must be able to enter it */
+    environ = R->envp;                 /* execvp searches the PATH of the run's environment */
+    /* Timestamped here rather than by the parent on EOF: on one vCPU the parent may only get to
+     * run once the new program blocks or ends. */
+    rep.t = mono_us();
+    if (write(report_fd, &rep, sizeof rep) < 0) { /* the parent then uses its own clock */ }
+    execvp(R->argv[0], R->argv);
+    rep.stage = S_EXEC;
+fail:
+    rep.err = errno;
+    if (write(report_fd, &rep, sizeof rep) < 0) { /* the parent then sees a plain exit 127 */ }
+    _exit(127);
+#undef STEP
+}
+
+/* ---- output capture ----------------------------------------------------------------------------- */
+
+struct capture {
+    int fd;
+    uint8_t *buf;
+    size_t len, size, limit;
+    bool over;
+};
+
+/* Reads what is available (up to `budget` bytes); keeps `limit` bytes, discards and flags the rest. */
+static void cap_read(struct capture *c, size_t budget) {
+    static uint8_t scratch[65536];
+    while (c->fd >= 0 && budget > 0) {
+        ssize_t k = read(c->fd, scratch, sizeof scratch);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && errno == EAGAIN) return;
+        if (k <= 0) { /* EOF: every writer is gone */
+            close(c->fd);
+            c->fd = -1;
+            return;
+        }
+        budget = budget > (size_t)k ? budget - (size_t)k : 0;
+        size_t keep = c->limit - c->len < (size_t)k ? c->limit - c->len : (size_t)k;
+        if (keep && c->len + keep > c->size) {
+            size_t size = c->size ? c->size * 2 : 65536;
+            if (size < c->len + keep) size = c->len + keep;
+            if (size > c->limit) size = c->limit;
+            uint8_t *p = realloc(c->buf, size);
+            if (!p) keep = 0;
+            else {
+                c->buf = p;
+                c->size = size;
+            }
+        }
+        if (keep) memcpy(c->buf + c->len, scratch, keep);
+        c->len += keep;
+        if ((size_t)k > keep) c->over = true;
+    }
+}
+
+/* A stdio pipe, owned by the run user: a pipe inode belongs to its creator (root, mode 0600), and
+ * reopening /dev/stdin (= /proc/self/fd/0, as node's readFileSync('/dev/stdin') does) or writing to
+ * /dev/stderr checks those permissions. */
+static int stdio_pipe(int p[2], const struct run *R) {
+    if (pipe2(p, O_CLOEXEC) < 0) return -1;
+    if (fchown(p[0], (uid_t)R->uid, (gid_t)R->gid) == 0) return 0;
+    int e = errno;
+    close(p[0]);
+    close(p[1]);
+    errno = e;
+    return -1;
+}
+
+static void set_nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+static void clear_nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK); }
+static void close_fd(int *fd) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+}
+
+/* ---- RUN ---------------------------------------------------------------------------------------- */
+
+void handle_run(struct req *r) {
+    struct run R;
+    memset(&R, 0, sizeof R);
+    struct capture out = {.fd = -1}, err = {.fd = -1};
+    int procs_fd = -1, child_in = -1, child_out = -1, child_err = -1, in_fd = -1, report[2] = {-1, -1}, pidfd = -1;
+    pid_t pid = -1;
+    int status = 0;
+    bool exited = false;
+    int64_t t_exit = 0;
+    char val[32];
+
+    if (parse_run(r, &R) < 0) goto done;
+    int64_t t_req = mono_us();
+
+    if (!cgroup_usable()) {
+        send_error(r->id, E_CGROUP, "cgroup v2 with the cpu, memory and pids controllers is not available");
+        goto done;
+    }
+    if (stale_cgroups) cg_sweep();
+    if (cg_create(&R) < 0) {
+        send_error(r->id, E_CGROUP, "mkdir " CG_ROOT "/run-N: %s", strerror(errno));
+        goto done;
+    }
+    snprintf(val, sizeof val, "%lld", (long long)R.mem);
+    if (cg_write(R.cg, "memory.max", R.mem ? val : "max") < 0) {
+        send_error(r->id, E_CGROUP, "%s/memory.max: %s", R.cg, strerror(errno));
+        goto done;
+    }
+    /* No swap in the guest anyway; absent when the kernel does no swap accounting. */
+    if (cg_write(R.cg, "memory.swap.max", "0") < 0 && errno != ENOENT) log_err("memory.swap.max: %s", strerror(errno));
+    snprintf(val, sizeof val, "%lld", (long long)R.pids);
+    if (cg_write(R.cg, "pids.max", R.pids ? val : "max") < 0) {
+        send_error(r->id, E_CGROUP, "%s/pids.max: %s", R.cg, strerror(errno));
+        goto done;
+    }
+    char procs[128];
+    snprintf(procs, sizeof procs, "%s/cgroup.procs", R.cg);
+    procs_fd = open(procs, O_WRONLY | O_CLOEXEC);
+    if (procs_fd < 0) {
+        send_error(r->id, E_CGROUP, "%s: %s", procs, strerror(errno));
+        goto done;
+    }
+
+    /* stdio. Files are opened here, as root, so that errors come back as IO with the path. */
+    int p[2];
+    if (R.has_stdin_data) {
+        if (stdio_pipe(p, &R) < 0) goto pipe_failed;
+        child_in = p[0];
+        in_fd = p[1];
+        set_nonblock(in_fd);
+    } else {
+        child_in = open(R.stdin_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* a FIFO must not block us */
+        if (child_in < 0) {
+            send_error(r->id, E_IO, "%s: %s", R.stdin_path, strerror(errno));
+            goto done;
+        }
+        clear_nonblock(child_in);
+    }
+    if (R.stdout_path) {
+        child_out = open(R.stdout_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+        struct stat st;
+        if (child_out < 0 || fstat(child_out, &st) < 0 ||
+            (S_ISREG(st.st_mode) && (fchown(child_out, (uid_t)R.uid, (gid_t)R.gid) < 0 || fchmod(child_out, 0644) < 0))) {
+            send_error(r->id, E_IO, "%s: %s", R.stdout_path, strerror(errno));
+            goto done;
+        }
+        clear_nonblock(child_out);
+    } else {
+        if (stdio_pipe(p, &R) < 0) goto pipe_failed;
+        out.fd = p[0];
+        child_out = p[1];
+        set_nonblock(out.fd);
+    }
+    if (stdio_pipe(p, &R) < 0) goto pipe_failed;
+    err.fd = p[0];
+    child_err = p[1];
+    set_nonblock(err.fd);
+    out.limit = err.limit = (size_t)R.cap;
+    if (pipe2(report, O_CLOEXEC) < 0) goto pipe_failed;
+
+    int64_t t_fork = mono_us();
+    pid = fork();
+    if (pid < 0) {
+        send_error(r->id, E_INTERNAL, "fork: %s", strerror(errno));
+        goto done;
+    }
+    if (pid == 0) run_child(&R, procs_fd, child_in, child_out, child_err, report[1]);
+    close_fd(&procs_fd);
+    close_fd(&child_in);
+    close_fd(&child_out);
+    close_fd(&child_err);
+    close_fd(&report[1]);
+
+    /* Read reports until EOF, which comes when execve succeeds (O_CLOEXEC) or the child exits.
+     * Records are smaller than PIPE_BUF, so each arrives whole. */
+    struct report ce = {0, 0, 0}, rec;
+    int64_t t_exec = 0;
+    ssize_t k;
+    while ((k = read(report[0], &rec, sizeof rec)) != 0) {
+        if (k < 0 && errno == EINTR) continue;
+        if (k != (ssize_t)sizeof rec) break;
+        if (rec.stage == 0) t_exec = rec.t;
+        else ce = rec;
+    }
+    if (t_exec == 0) t_exec = mono_us();
+    close_fd(&report[0]);
+    if (ce.stage != 0) { /* the child has _exit()ed or is about to; `done` cleans the cgroup up */
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        const char *what = ce.stage == S_EXEC ? R.argv[0] : ce.stage == S_CHDIR ? R.cwd : "";
+        if (ce.stage > S_EXEC) ce.stage = S_EXEC;
+        send_error(r->id, ce.stage == S_CGROUP ? E_CGROUP : E_EXEC_FAILED, "%s%s%s: %s", stage_names[ce.stage],
+                   *what ? " " : "", what, strerror(ce.err));
+        goto done;
+    }
+
+    /* The watch loop: feed stdin, drain stdout/stderr, check the limits, until the main process exits. */
+    pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* readable when it exits: no 10 ms lag on exit */
+    const int64_t cpu_us = R.cpu_ms * 1000, wall_us = R.wall_ms * 1000;
+    size_t in_off = 0;
+    int reason = 0;
+    int64_t last_kill = 0;
+    if (in_fd >= 0 && R.stdin_data.len == 0) close_fd(&in_fd);
+    for (;;) {
+        reap_children(pid, &status, &exited, &t_exit);
+        if (exited) break;
+        int64_t now = mono_us();
+        if (!reason) {
+            if (wall_us && now - t_fork >= wall_us) reason = 2;
+            else if (cpu_us && cg_value(R.cg, "cpu.stat", "usage_usec") >= cpu_us) reason = 1;
+            else if (R.out_kill && out.over) reason = 3;
+        }
+        if (reason && now - last_kill >= 100000) {
+            cg_kill(R.cg);
+            last_kill = now;
+        }
+        struct pollfd pf[4];
+        int n = 0, i_in = -1, i_out = -1, i_err = -1;
+        if (in_fd >= 0) pf[i_in = n++] = (struct pollfd){.fd = in_fd, .events = POLLOUT};
+        if (out.fd >= 0) pf[i_out = n++] = (struct pollfd){.fd = out.fd, .events = POLLIN};
+        if (err.fd >= 0) pf[i_err = n++] = (struct pollfd){.fd = err.fd, .events = POLLIN};
+        pf[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+        int timeout = TICK_MS;
+        if (!reason && wall_us && (t_fork + wall_us - now) / 1000 + 1 < timeout)
+            timeout = (int)((t_fork + wall_us - now) / 1000 + 1);
+        if (poll(pf, (nfds_t)n, timeout) <= 0) continue; /* timeout or EINTR (SIGCHLD) */
+        if (i_in >= 0 && pf[i_in].revents) {
+            size_t left = R.stdin_data.len - in_off;
+            ssize_t w = write(in_fd, R.stdin_data.val + in_off, left < 65536 ? left : 65536);
+            if (w > 0) in_off += (size_t)w;
+            /* done, or EPIPE: the program closed stdin without reading it all, which is its right */
+            if (in_off == R.stdin_data.len || (w < 0 && errno != EAGAIN && errno != EINTR)) close_fd(&in_fd);
+        }
+        if (i_out >= 0 && pf[i_out].revents) cap_read(&out, READ_BUDGET);
+        if (i_err >= 0 && pf[i_err].revents) cap_read(&err, READ_BUDGET);
+    }
+
+    /* The main process is gone: take what it wrote, kill what is left, wait until the cgroup is empty. */
+    close_fd(&in_fd);
+    cap_read(&out, READ_BUDGET);
+    cap_read(&err, READ_BUDGET);
+    if (!cg_empty(R.cg, pid, &status, &exited, &t_exit)) log_err("%s: still populated after kill", R.cg);
+    cap_read(&out, SIZE_MAX); /* all writers are dead: reads end at EOF */
+    cap_read(&err, SIZE_MAX);
+    int64_t usage = cg_value(R.cg, "cpu.stat", "usage_usec"), user = cg_value(R.cg, "cpu.stat", "user_usec"),
+            sys = cg_value(R.cg, "cpu.stat", "system_usec"), peak = cg_value(R.cg, "memory.peak", NULL),
+            oom = cg_value(R.cg, "memory.events", "oom_kill");
+    cg_remove(R.cg);
+    R.cg[0] = 0;
+
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    if (!reason && oom > 0) reason = 4;
+    if (!reason && R.out_kill && out.over) reason = 3;
+    /* The RLIMIT_CPU backstop fired before the cgroup watch noticed. */
+    if (!reason && cpu_us && usage >= cpu_us && (sig == SIGXCPU || sig == SIGKILL)) reason = 1;
+
+    struct out o;
+    out_init(&o);
+    out_int(&o, 1, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    out_int(&o, 2, sig);
+    out_int(&o, 3, usage > 0 ? usage : 0);
+    out_int(&o, 4, t_exit - t_fork);
+    out_int(&o, 5, peak > 0 ? peak : 0);
+    out_int(&o, 6, oom > 0);
+    out_int(&o, 7, reason);
+    out_bytes(&o, 8, out.buf, out.len);
+    out_bytes(&o, 9, err.buf, err.len);
+    out_int(&o, 10, out.over);
+    out_int(&o, 11, err.over);
+    out_int(&o, 12, t_exec - t_req);
+    out_int(&o, 13, t_exit - t_exec);
+    out_int(&o, 14, user > 0 ? user : 0);
+    out_int(&o, 15, sys > 0 ? sys : 0);
+    send_frame(&o, T_RUN | T_REPLY, r->id);
+    goto done;
+
+pipe_failed:
+    send_error(r->id, E_INTERNAL, "stdio pipe: %s", strerror(errno));
+done:
+    close_fd(&procs_fd);
+    close_fd(&child_in);
+    close_fd(&child_out);
+    close_fd(&child_err);
+    close_fd(&in_fd);
+    close_fd(&out.fd);
+    close_fd(&err.fd);
+    close_fd(&report[0]);
+    close_fd(&report[1]);
+    close_fd(&pidfd);
+    if (R.cg[0]) { /* failed before or during the spawn */
+        cg_empty(R.cg, pid, &status, &exited, &t_exit);
+        cg_remove(R.cg);
+    }
+    free(out.buf);
+    free(err.buf);
+    free(R.argv);
+    if (R.envp != (char **)default_env) free(R.envp);
+}

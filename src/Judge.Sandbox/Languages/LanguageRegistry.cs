@@ -1,0 +1,72 @@
+using Judge.Sandbox.Running;
+
+namespace Judge.Sandbox.Languages;
+
+/// <summary>How to compile and run one language inside the guest image. Paths are guest paths under /box.</summary>
+public sealed record Language(
+    string Id,
+    string DisplayName,
+    string SourceFileName,
+    IReadOnlyList<string>? CompileCommand,
+    IReadOnlyList<string> RunCommand)
+{
+    public string SourcePath => $"{GuestCommand.WorkDirectory}/{SourceFileName}";
+
+    public bool IsCompiled => CompileCommand is not null;
+}
+
+/// <summary>Every language the guest image supports; the one place that knows their commands.</summary>
+public static class LanguageRegistry
+{
+    public static readonly Language C = new(
+        "c", "C (gcc, C17)", "main.c",
+        ["gcc", "-O2", "-std=gnu17", "-pipe", "-static", "-o", "/box/main", "/box/main.c", "-lm"],
+        ["/box/main"]);
+
+    public static readonly Language Cpp = new(
+        "cpp", "C++ (g++, C++17)", "main.cpp",
+        ["g++", "-O2", "-std=gnu++17", "-pipe", "-static", "-o", "/box/main", "/box/main.cpp"],
+        ["/box/main"]);
+
+    public static readonly Language Python = new(
+        "python", "Python 3", "main.py",
+        null,
+        ["python3", "/box/main.py"]);
+
+    public static readonly Language JavaScript = new(
+        "javascript", "JavaScript (Node.js)", "main.js",
+        null,
+        ["node", "/box/main.js"]);
+
+    /// <summary>The class must be called Main; serial GC because a judged program gets one CPU.</summary>
+    public static readonly Language Java = new(
+        "java", "Java 17", "Main.java",
+        ["javac", "-encoding", "UTF-8", "-d", "/box", "/box/Main.java"],
+        ["java", "-XX:+UseSerialGC", "-Xss64m", "-cp", "/box", "Main"]);
+
+    public static readonly Language Shell = new(
+        "shell", "Bash", "main.sh",
+        null,
+        ["bash", "/box/main.sh"]);
+
+    public static IReadOnlyList<Language> All { get; } = [C, Cpp, Python, JavaScript, Java, Shell];
+
+    public static Language? Find(string id) =>
+        All.FirstOrDefault(l => string.Equals(l.Id, id, StringComparison.OrdinalIgnoreCase));
+
+    public static Language Get(string id) =>
+        Find(id) ?? throw new ArgumentException(
+            $"Unknown language '{id}'. Known: {string.Join(", ", All.Select(l => l.Id))}.", nameof(id));
+
+    /// <summary>Compilers need room: several processes (cc1, as, ld), memory, and time under emulation.</summary>
+    public static ResourceLimits CompileLimits { get; } = new()
+    {
+        CpuTime = TimeSpan.FromSeconds(60),
+        WallTime = TimeSpan.FromSeconds(120),
+        MemoryBytes = 768L * 1024 * 1024,
+        MaxProcesses = 64,
+        OutputBytes = 64 * 1024,
+        KillOnOutputLimit = false,
+        FileSizeBytes = 256L * 1024 * 1024,
+    };
+}

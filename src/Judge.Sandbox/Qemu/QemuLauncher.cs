@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Judge.Sandbox.Processes;
+using Judge.Sandbox.Protocol;
+using Judge.Sandbox.Vms;
+using Microsoft.Extensions.Logging;
+
+namespace Judge.Sandbox.Qemu;
+
+/// <summary>
+/// Starts QEMU micro-VMs: a cold boot of the guest kernel, or a restore of a memory snapshot taken right
+/// after one (much faster under TCG). The host listens on the control socket before QEMU starts, so the
+/// agent's first frame cannot be missed.
+/// </summary>
+internal sealed class QemuLauncher : IVmLauncher
+{
+    private readonly SandboxOptions _options;
+    private readonly GuestImage _image;
+    private readonly HostFacts _host;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly Lock _statsLock = new();
+    private string? _snapshotPath;
+    private double _lastColdBootMs = double.MaxValue;
+    private double _lastRestoreMs;
+
+    public QemuLauncher(SandboxOptions options, GuestImage image, HostFacts host, Accelerator accelerator, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        _image = image;
+        _host = host;
+        Accelerator = accelerator;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<QemuLauncher>();
+    }
+
+    public Accelerator Accelerator { get; }
+
+    public GuestImage Image => _image;
+
+    public HostFacts Host => _host;
+
+    /// <summary>Restores come from this snapshot from now on, while they stay faster than a cold boot.</summary>
+    public void UseSnapshot(string path, double coldBootMs)
+    {
+        lock (_statsLock)
+        {
+            _snapshotPath = path;
+            _lastColdBootMs = coldBootMs;
+        }
+    }
+
+    public async Task<IVm> LaunchAsync(CancellationToken cancellationToken)
+    {
+        string? snapshot;
+        lock (_statsLock)
+        {
+            snapshot = _snapshotPath is not null && _lastRestoreMs < _lastColdBootMs ? _snapshotPath : null;
+        }
+
+        if (snapshot is not null)
+        {
+            try
+            {
+                var restored = await RestoreAsync(snapshot, cancellationToken);
+                lock (_statsLock)
+                {
+                    _lastRestoreMs = restored.StartTimings.BootMs;
+                }
+
+                return restored;
+            }
+            catch (SandboxVmException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                _logger.LogWarning(e, "Snapshot restore from {Snapshot} failed; cold-booting from now on", snapshot);
+                lock (_statsLock)
+                {
+                    _snapshotPath = null;
+                }
+            }
+        }
+
+        var booted = await BootAsync(Accelerator, withQmp: false, _options.BootTimeout, cancellationToken);
+        lock (_statsLock)
+        {
+            _lastColdBootMs = booted.StartTimings.BootMs;
+        }
+
+        return booted;
+    }
+
+    public async Task<QemuVm> BootAsync(Accelerator accelerator, bool withQmp, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var directory = VmDirectory.Create(_options.WorkDirectory);
+        return await StartAsync(directory, accelerator, timeout, clock,
+            QemuCommandLine.Build(_options, _image, _host, accelerator, directory, withQmp: withQmp),
+            async (process, agent, setupMs, ct) =>
+            {
+                var ready = await agent.WaitForReadyAsync(ct);
+                var bootMs = clock.Elapsed.TotalMilliseconds - setupMs;
+                ready.EnsureCompatible(_image.Version);
+                var hello = await agent.HelloAsync(ct);
+                hello.EnsureCompatible(_image.Version);
+                return new VmStartTimings(VmBootKind.Cold, setupMs, bootMs, clock.Elapsed.TotalMilliseconds - setupMs - bootMs);
+            },
+            cancellationToken);
+    }
+
+    private async Task<QemuVm> RestoreAsync(string snapshotPath, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var directory = VmDirectory.Create(_options.WorkDirectory);
+        return await StartAsync(directory, Accelerator, _options.BootTimeout, clock,
+            QemuCommandLine.Build(_options, _image, _host, Accelerator, directory, incoming: true),
+            async (process, agent, setupMs, ct) =>
+            {
+                await StreamSnapshotAsync(snapshotPath, directory.IncomingSocket, process, ct);
+                var hello = await agent.HelloAsync(ct);
+                hello.EnsureCompatible(_image.Version);
+                var bootMs = clock.Elapsed.TotalMilliseconds - setupMs;
+
+                // Every VM restored from one snapshot starts with the same random state and a stale clock.
+                await agent.ReseedAsync(RandomNumberGenerator.GetBytes(64), DateTimeOffset.UtcNow, ct);
+                return new VmStartTimings(VmBootKind.Snapshot, setupMs, bootMs, clock.Elapsed.TotalMilliseconds - setupMs - bootMs);
+            },
+            cancellationToken);
+    }
+
+    private async Task<QemuVm> StartAsync(
+        VmDirectory directory, Accelerator accelerator, TimeSpan timeout, Stopwatch clock, List<string> arguments,
+        Func<Process, AgentClient, double, CancellationToken, Task<VmStartTimings>> handshake, CancellationToken cancellationToken)
+    {
+        var logger = _loggerFactory.CreateLogger<QemuVm>();
+        Process? process = null;
+        StderrTail? stderr = null;
+        AgentClient? agent = null;
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(directory.ControlSocket));
+            listener.Listen(1);
+            (process, stderr) = HostProcess.Start(_options.QemuPath, arguments);
+            var setupMs = clock.Elapsed.TotalMilliseconds;
+
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeout);
+            var exited = process.WaitForExitAsync(deadline.Token);
+            var connection = await UntilExitAsync(listener.AcceptAsync(deadline.Token).AsTask(), exited);
+            agent = new AgentClient(new NetworkStream(connection, ownsSocket: true));
+            var timings = await UntilExitAsync(handshake(process, agent, setupMs, deadline.Token), exited);
+            var vm = new QemuVm(directory, process, stderr, agent, accelerator, timings, _options, logger);
+            logger.LogInformation(
+                "VM {VmId} up under {Accelerator} ({BootKind}): setup {SetupMs:0} ms, boot {BootMs:0} ms",
+                directory.Id, accelerator, timings.Kind, timings.SetupMs, timings.BootMs);
+            return vm;
+        }
+        catch (Exception e)
+        {
+            var detail = Describe(e, process, stderr, timeout);
+            if (process is { HasExited: false })
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(CancellationToken.None);
+            }
+
+            if (agent is not null)
+            {
+                await agent.DisposeAsync();
+            }
+
+            process?.Dispose();
+            directory.Delete();
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            if (e is AgentVersionMismatchException)
+            {
+                throw;
+            }
+
+            throw new SandboxVmException($"VM {directory.Id} did not start under {accelerator}: {detail}", e);
+        }
+    }
+
+    /// <summary>A step of the start-up that fails fast, with QEMU's own words, when QEMU exits first.</summary>
+    private static async Task<T> UntilExitAsync<T>(Task<T> step, Task exited)
+    {
+        var first = await Task.WhenAny(step, exited);
+        if (first == exited && !step.IsCompleted)
+        {
+            await exited; // surfaces the deadline's cancellation, if that is what ended the wait
+            throw new QemuExitedException();
+        }
+
+        return await step;
+    }
+
+    private static string Describe(Exception e, Process? process, StderrTail? stderr, TimeSpan timeout)
+    {
+        var reason = e switch
+        {
+            QemuExitedException => $"QEMU exited with code {process?.ExitCode}",
+            OperationCanceledException => $"no answer from the guest agent within {timeout.TotalSeconds:0.#} s",
+            _ => e.Message,
+        };
+        var text = stderr?.ToString();
+        return string.IsNullOrEmpty(text) ? reason : $"{reason}. QEMU stderr: {text}";
+    }
+
+    private static async Task StreamSnapshotAsync(string snapshotPath, string socketPath, Process process, CancellationToken cancellationToken)
+    {
+        using var socket = await ConnectUnixAsync(socketPath, process, cancellationToken);
+        await using (var stream = new NetworkStream(socket, ownsSocket: false))
+        await using (var file = new FileStream(snapshotPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true))
+        {
+            await file.CopyToAsync(stream, 1 << 20, cancellationToken);
+        }
+
+        socket.Shutdown(SocketShutdown.Send);
+    }
+
+    /// <summary>QEMU creates its listening sockets some milliseconds after it starts: retry until it does or exits.</summary>
+    internal static async Task<Socket> ConnectUnixAsync(string path, Process process, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
+                return socket;
+            }
+            catch (SocketException) when (!process.HasExited)
+            {
+                socket.Dispose();
+                await Task.Delay(5, cancellationToken);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private sealed class QemuExitedException : Exception;
+}

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Judge.Sandbox.Processes;
+using Judge.Sandbox.Protocol;
+using Judge.Sandbox.Running;
+using Judge.Sandbox.Vms;
+using Microsoft.Extensions.Logging;
+
+namespace Judge.Sandbox.Qemu;
+
+/// <summary>
+/// A running QEMU micro-VM with a connected agent. Every agent call has a host-side deadline; a VM that
+/// misses it, or breaks the protocol, is killed on the spot.
+/// </summary>
+internal sealed class QemuVm : IVm
+{
+    private readonly Process _process;
+    private readonly StderrTail _stderr;
+    private readonly AgentClient _agent;
+    private readonly SandboxOptions _options;
+    private readonly ILogger _logger;
+    private int _destroyed;
+
+    public QemuVm(
+        VmDirectory directory, Process process, StderrTail stderr, AgentClient agent, Accelerator accelerator,
+        VmStartTimings startTimings, SandboxOptions options, ILogger logger)
+    {
+        Directory = directory;
+        _process = process;
+        _stderr = stderr;
+        _agent = agent;
+        Accelerator = accelerator;
+        StartTimings = startTimings;
+        _options = options;
+        _logger = logger;
+    }
+
+    public string Id => Directory.Id;
+
+    public VmDirectory Directory { get; }
+
+    public int ProcessId => _process.Id;
+
+    public Accelerator Accelerator { get; }
+
+    public VmStartTimings StartTimings { get; }
+
+    public bool HasExited => Volatile.Read(ref _destroyed) != 0 || _process.HasExited;
+
+    public async Task<bool> PingAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (HasExited)
+        {
+            return false;
+        }
+
+        try
+        {
+            await CallAsync((agent, ct) => agent.PingAsync(ct), timeout, "PING", cancellationToken);
+            return true;
+        }
+        catch (SandboxVmException)
+        {
+            return false;
+        }
+    }
+
+    public Task WriteFileAsync(string path, ReadOnlyMemory<byte> content, int mode, int uid, int gid, CancellationToken cancellationToken) =>
+        CallAsync((agent, ct) => agent.WriteFileAsync(path, content, mode, uid, gid, ct), TransferTime(content.Length), $"WRITE_FILE {path}", cancellationToken);
+
+    public Task MkdirAsync(string path, int mode, int uid, int gid, CancellationToken cancellationToken) =>
+        CallAsync((agent, ct) => agent.MkdirAsync(path, mode, uid, gid, ct), _options.AgentReplyMargin, $"MKDIR {path}", cancellationToken);
+
+    public Task<GuestFileContent> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken) =>
+        CallAsync((agent, ct) => agent.ReadFileAsync(path, maxBytes, ct), TransferTime(maxBytes), $"READ_FILE {path}", cancellationToken);
+
+    public Task<ProcessResult> RunAsync(GuestCommand command, CancellationToken cancellationToken)
+    {
+        var allowed = (command.Limits.EffectiveWallTime ?? _options.MaxCommandTime) + TransferTime(command.Stdin?.Length ?? 0);
+        return CallAsync((agent, ct) => agent.RunAsync(command, ct), allowed, $"RUN {command.Argv[0]}", cancellationToken);
+    }
+
+    internal AgentClient Agent => _agent;
+
+    internal string StderrTail => _stderr.ToString();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _destroyed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _process.WaitForExitAsync(wait.Token);
+        }
+        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
+        {
+            _logger.LogWarning(e, "VM {VmId}: QEMU (pid {Pid}) did not exit cleanly on destroy", Id, _process.Id);
+        }
+
+        await _agent.DisposeAsync();
+        _process.Dispose();
+        Directory.Delete();
+        _logger.LogDebug("VM {VmId} destroyed", Id);
+    }
+
+    /// <summary>Seconds for moving bytes over virtio-serial, on top of the agent's own reply margin.</summary>
+    private TimeSpan TransferTime(long bytes) => _options.AgentReplyMargin + TimeSpan.FromSeconds(bytes / (4.0 * 1024 * 1024));
+
+    private async Task CallAsync(Func<AgentClient, CancellationToken, Task> call, TimeSpan timeout, string what, CancellationToken cancellationToken) =>
+        await CallAsync(async (agent, ct) =>
+        {
+            await call(agent, ct);
+            return true;
+        }, timeout, what, cancellationToken);
+
+    private async Task<T> CallAsync<T>(Func<AgentClient, CancellationToken, Task<T>> call, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        if (HasExited)
+        {
+            throw new SandboxVmException($"VM {Id} is gone (QEMU exited or the VM was destroyed) before {what}. {Diagnostics()}");
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return await call(_agent, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogWarning("VM {VmId}: the agent did not answer {Request} within {TimeoutSeconds} s; killing the VM", Id, what, timeout.TotalSeconds);
+            await DisposeAsync();
+            throw new SandboxVmException($"VM {Id}: the guest agent did not answer {what} within {timeout.TotalSeconds:0.#} s; the VM was killed.");
+        }
+        catch (OperationCanceledException)
+        {
+            // The channel is mid-request: it cannot be reused, so the VM goes with the cancelled call.
+            await DisposeAsync();
+            throw;
+        }
+        catch (Exception e) when (e is IOException or SocketException or EndOfStreamException or AgentProtocolException or ObjectDisposedException)
+        {
+            var diagnostics = Diagnostics();
+            await DisposeAsync();
+            throw new SandboxVmException($"VM {Id} failed during {what}: {e.Message} {diagnostics}", e);
+        }
+    }
+
+    private string Diagnostics()
+    {
+        var exited = _process.HasExited ? $"QEMU exited with code {_process.ExitCode}." : string.Empty;
+        var stderr = _stderr.ToString();
+        return stderr.Length > 0 ? $"{exited} QEMU stderr: {stderr}" : exited;
+    }
+}

@@ -1,0 +1,73 @@
+namespace Judge.Sandbox.Running;
+
+/// <summary>One command to run inside a VM as a fresh process tree under <see cref="Limits"/>.</summary>
+public sealed record GuestCommand(IReadOnlyList<string> Argv)
+{
+    public const string WorkDirectory = "/box";
+    public const int JudgeUid = 1000;
+
+    public static readonly IReadOnlyDictionary<string, string> DefaultEnvironment = new Dictionary<string, string>
+    {
+        ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
+        ["HOME"] = "/tmp",
+        ["LANG"] = "C.UTF-8",
+    };
+
+    /// <summary>Variables added to (or overriding) <see cref="DefaultEnvironment"/>.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    public string WorkingDirectory { get; init; } = WorkDirectory;
+
+    public ReadOnlyMemory<byte>? Stdin { get; init; }
+
+    /// <summary>A guest file fed as stdin when <see cref="Stdin"/> is not given.</summary>
+    public string? StdinPath { get; init; }
+
+    /// <summary>When set, stdout goes to this guest file instead of being captured.</summary>
+    public string? StdoutPath { get; init; }
+
+    public int Uid { get; init; } = JudgeUid;
+
+    public int Gid { get; init; } = JudgeUid;
+
+    public ResourceLimits Limits { get; init; } = new();
+
+    public IEnumerable<string> EnvironmentEntries()
+    {
+        var merged = new Dictionary<string, string>(DefaultEnvironment);
+        foreach (var (key, value) in Environment ?? new Dictionary<string, string>())
+        {
+            merged[key] = value;
+        }
+
+        return merged.Select(kv => $"{kv.Key}={kv.Value}");
+    }
+}
+
+/// <summary>Limits for one command. Null means no limit; CPU time covers the whole process tree.</summary>
+public sealed record ResourceLimits
+{
+    public TimeSpan? CpuTime { get; init; }
+
+    /// <summary>Wall-clock limit; when unset and a CPU limit is set, 2 × CPU + 1 s (against sleeping programs).</summary>
+    public TimeSpan? WallTime { get; init; }
+
+    public long? MemoryBytes { get; init; }
+
+    public int? MaxProcesses { get; init; }
+
+    /// <summary>Captured stdout and stderr are each cut at this many bytes.</summary>
+    public long OutputBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Stdout beyond <see cref="OutputBytes"/> kills the run (an output limit) rather than being discarded.</summary>
+    public bool KillOnOutputLimit { get; init; } = true;
+
+    public long? FileSizeBytes { get; init; }
+
+    public int? OpenFiles { get; init; }
+
+    public long? StackBytes { get; init; }
+
+    public TimeSpan? EffectiveWallTime =>
+        WallTime ?? (CpuTime is { } cpu ? cpu * 2 + TimeSpan.FromSeconds(1) : null);
+}

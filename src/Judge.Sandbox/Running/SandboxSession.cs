@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Text;
+using Judge.Sandbox.Languages;
+using Judge.Sandbox.Pool;
+using Judge.Sandbox.Protocol;
+using Judge.Sandbox.Vms;
+using Microsoft.Extensions.Logging;
+
+namespace Judge.Sandbox.Running;
+
+/// <summary>
+/// One VM held for one whole job (a submission): write files, compile once, run many times, then dispose,
+/// which destroys the VM. Nothing crosses from one session to the next.
+/// </summary>
+public sealed class SandboxSession : IAsyncDisposable
+{
+    private readonly IVm _vm;
+    private readonly Action _release;
+    private readonly ILogger _logger;
+    private readonly IDisposable? _scope;
+    private readonly Stopwatch _busy = new();
+    private int _disposed;
+
+    internal SandboxSession(VmLease lease, Language language, Action release, ILogger logger)
+    {
+        _vm = lease.Vm;
+        Language = language;
+        WarmPoolHit = lease.WarmPoolHit;
+        SetupMs = lease.SetupMs;
+        BootMs = lease.BootMs;
+        ConnectMs = lease.ConnectMs;
+        BootKind = lease.WarmPoolHit ? null : lease.Vm.StartTimings.Kind;
+        _release = release;
+        _logger = logger;
+        _scope = logger.BeginScope(new Dictionary<string, object> { ["VmId"] = _vm.Id, ["Language"] = language.Id });
+    }
+
+    public string VmId => _vm.Id;
+
+    internal IVm Vm => _vm;
+
+    public Accelerator Accelerator => _vm.Accelerator;
+
+    public Language Language { get; }
+
+    public bool WarmPoolHit { get; }
+
+    /// <summary>How the VM was started when it was not a warm pool hit.</summary>
+    public VmBootKind? BootKind { get; }
+
+    public double SetupMs { get; }
+
+    public double BootMs { get; }
+
+    public double ConnectMs { get; }
+
+    /// <summary>Host-side time spent in agent requests (writes, compiles, runs) so far.</summary>
+    public double ExecuteMs => _busy.Elapsed.TotalMilliseconds;
+
+    /// <summary>Writes a file owned by the judged program's user (uid 1000), so the program may read and replace it.</summary>
+    public Task WriteFileAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken, int mode = 0x1A4 /* 0644 */) =>
+        TimedAsync(() => _vm.WriteFileAsync(GuestPath(path), content, mode, GuestCommand.JudgeUid, GuestCommand.JudgeUid, cancellationToken));
+
+    /// <summary>Writes a root-owned file the judged program can read but not change (test data, checkers).</summary>
+    public Task WriteProtectedFileAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken, int mode = 0x1A4 /* 0644 */) =>
+        TimedAsync(() => _vm.WriteFileAsync(GuestPath(path), content, mode, 0, 0, cancellationToken));
+
+    public Task WriteSourceAsync(string source, CancellationToken cancellationToken) =>
+        WriteFileAsync(Language.SourcePath, Encoding.UTF8.GetBytes(source), cancellationToken);
+
+    public Task<GuestFileContent> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken) =>
+        TimedAsync(() => _vm.ReadFileAsync(GuestPath(path), maxBytes, cancellationToken));
+
+    /// <summary>Compiles the language's source file; null for interpreted languages.</summary>
+    public async Task<ProcessResult?> CompileAsync(CancellationToken cancellationToken) =>
+        Language.CompileCommand is { } compile
+            ? await ExecuteAsync(new GuestCommand(compile) { Limits = LanguageRegistry.CompileLimits }, cancellationToken)
+            : null;
+
+    /// <summary>Runs the compiled or interpreted program once.</summary>
+    public Task<ProcessResult> RunProgramAsync(
+        ReadOnlyMemory<byte>? stdin, ResourceLimits limits, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken) =>
+        ExecuteAsync(new GuestCommand(Language.RunCommand) { Stdin = stdin, Limits = limits, Environment = environment }, cancellationToken);
+
+    public Task<ProcessResult> ExecuteAsync(GuestCommand command, CancellationToken cancellationToken) =>
+        TimedAsync(() => _vm.RunAsync(command, cancellationToken));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _vm.DisposeAsync();
+            _logger.LogDebug("Session on VM {VmId} ended after {ExecuteMs:0} ms of guest work", _vm.Id, ExecuteMs);
+        }
+        finally
+        {
+            _scope?.Dispose();
+            _release();
+        }
+    }
+
+    private static string GuestPath(string path) => path.StartsWith('/') ? path : $"{GuestCommand.WorkDirectory}/{path}";
+
+    private async Task<T> TimedAsync<T>(Func<Task<T>> call)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        _busy.Start();
+        try
+        {
+            return await call();
+        }
+        finally
+        {
+            _busy.Stop();
+        }
+    }
+
+    private async Task TimedAsync(Func<Task> call)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        _busy.Start();
+        try
+        {
+            await call();
+        }
+        finally
+        {
+            _busy.Stop();
+        }
+    }
+}

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Judge.Sandbox.Languages;
+using Judge.Sandbox.Pool;
+using Judge.Sandbox.Qemu;
+using Judge.Sandbox.Running;
+using Judge.Sandbox.Vms;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Judge.Sandbox;
+
+/// <summary>
+/// Runs untrusted code in single-use VMs: <see cref="RunAsync"/> for one program, <see cref="OpenSessionAsync"/>
+/// for a whole submission. Start it once (accelerator detection, snapshot, warm pool) before use.
+/// </summary>
+public sealed class Sandbox : IAsyncDisposable
+{
+    private const int New = 0, Starting = 1, Running = 2, Stopped = 3;
+
+    private readonly SandboxOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _slots;
+    private IVmLauncher? _launcher;
+    private WarmPool? _pool;
+    private AcceleratorChoice? _accelerator;
+    private int _state;
+
+    public Sandbox(IOptions<SandboxOptions> options, ILoggerFactory loggerFactory)
+        : this(options.Value, null, null, loggerFactory)
+    {
+    }
+
+    internal Sandbox(SandboxOptions options, IVmLauncher? launcher, AcceleratorChoice? accelerator, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        _launcher = launcher;
+        _accelerator = accelerator;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<Sandbox>();
+        _slots = new SemaphoreSlim(options.MaxConcurrentVms, options.MaxConcurrentVms);
+    }
+
+    /// <summary>The accelerator in use and why; known once started.</summary>
+    public AcceleratorChoice Accelerator => _accelerator ?? throw NotRunning();
+
+    /// <summary>The guest image in use (QEMU launcher only).</summary>
+    public GuestImage? Image { get; private set; }
+
+    internal WarmPool Pool => _pool ?? throw NotRunning();
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var previous = Interlocked.CompareExchange(ref _state, Starting, New);
+        if (previous != New)
+        {
+            throw new InvalidOperationException(previous == Stopped
+                ? "The sandbox was stopped; create a new one."
+                : "The sandbox is already started.");
+        }
+
+        if (_launcher is null)
+        {
+            var qemu = await StartQemuAsync(cancellationToken);
+            _launcher = qemu;
+            Image = qemu.Image;
+        }
+
+        _accelerator ??= new AcceleratorChoice(_launcher.Accelerator, "given by the launcher");
+        _pool = new WarmPool(_launcher, _options.EffectiveWarmPoolSize, _options.EffectiveWarmLanguages,
+            _options.HealthCheckInterval, _options.PingTimeout, _loggerFactory.CreateLogger<WarmPool>());
+        _pool.Start();
+        Volatile.Write(ref _state, Running);
+        _logger.LogInformation(
+            "Sandbox running under {Accelerator} ({Reason}); warm pool of {PoolSize} per language for {Languages}",
+            _accelerator.Accelerator, _accelerator.Reason, _pool.PoolSize, string.Join(", ", _pool.Languages));
+    }
+
+    /// <summary>Completes when the warm pools hold every VM they could boot; useful before measuring.</summary>
+    public Task WhenWarmAsync() => Pool.WhenRefilledAsync();
+
+    /// <summary>Takes a VM for <paramref name="language"/>, waiting for a free slot when MaxConcurrentVms are in use.</summary>
+    public async Task<SandboxSession> OpenSessionAsync(string language, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _state) != Running)
+        {
+            throw NotRunning();
+        }
+
+        var lang = LanguageRegistry.Get(language);
+        await _slots.WaitAsync(cancellationToken);
+        try
+        {
+            var lease = await Pool.AcquireAsync(lang.Id, cancellationToken);
+            return new SandboxSession(lease, lang, () => _slots.Release(), _loggerFactory.CreateLogger<SandboxSession>());
+        }
+        catch
+        {
+            _slots.Release();
+            throw;
+        }
+    }
+
+    public async Task<SandboxRunResult> RunAsync(SandboxRunRequest request, CancellationToken cancellationToken)
+    {
+        var total = Stopwatch.StartNew();
+        await using var session = await OpenSessionAsync(request.Language, cancellationToken);
+        if (request.Source is { } source)
+        {
+            await session.WriteSourceAsync(source, cancellationToken);
+        }
+
+        foreach (var file in request.Files)
+        {
+            await session.WriteFileAsync(file.Name, file.Content, cancellationToken);
+        }
+
+        var compileClock = Stopwatch.StartNew();
+        var compile = await session.CompileAsync(cancellationToken);
+        var compileMs = compile is null ? 0 : compileClock.Elapsed.TotalMilliseconds;
+        ProcessResult? run = null;
+        if (compile is not { Succeeded: false })
+        {
+            run = await session.RunProgramAsync(request.Stdin, request.Limits, request.Environment, cancellationToken);
+        }
+
+        return new SandboxRunResult(request.Language, session.VmId, session.Accelerator, compile, run,
+            new SandboxTimings(session.SetupMs, session.BootMs, session.ConnectMs, compileMs, session.ExecuteMs,
+                total.Elapsed.TotalMilliseconds, session.WarmPoolHit, session.BootKind));
+    }
+
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _state, Stopped) == Stopped)
+        {
+            return;
+        }
+
+        if (_pool is not null)
+        {
+            await _pool.StopAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (_pool is not null)
+        {
+            await _pool.DisposeAsync();
+        }
+    }
+
+    private async Task<QemuLauncher> StartQemuAsync(CancellationToken cancellationToken)
+    {
+        var image = GuestImage.Load(_options.ResolveImageDirectory());
+        var host = await HostFacts.ReadAsync(_options.QemuPath, cancellationToken);
+        var cache = _options.ResolveCacheDirectory();
+        var orphans = VmDirectory.RemoveOrphans(_options.WorkDirectory);
+        if (orphans > 0)
+        {
+            _logger.LogWarning("Removed {Count} VMs left behind by dead processes", orphans);
+        }
+
+        var tcg = new QemuLauncher(_options, image, host, Vms.Accelerator.Tcg, _loggerFactory);
+        _accelerator = await AcceleratorSelector.SelectAsync(_options, tcg, cache, _logger, cancellationToken);
+        var launcher = _accelerator.Accelerator == Vms.Accelerator.Tcg
+            ? tcg
+            : new QemuLauncher(_options, image, host, _accelerator.Accelerator, _loggerFactory);
+        _logger.LogInformation("Guest image {ImageVersion} ({Directory}); {Qemu}", image.Version, image.Directory, host.QemuVersion);
+        if (_options.UseSnapshots)
+        {
+            try
+            {
+                var (path, coldBootMs) = await new SnapshotStore(cache, _logger).EnsureAsync(launcher, _options, cancellationToken);
+                launcher.UseSnapshot(path, coldBootMs);
+            }
+            catch (Exception e) when (e is SandboxVmException or IOException or InvalidOperationException or JsonException)
+            {
+                _logger.LogWarning(e, "No memory snapshot: refilling the pool by cold boots");
+            }
+        }
+
+        return launcher;
+    }
+
+    private static InvalidOperationException NotRunning() =>
+        new("The sandbox is not running: call StartAsync first (and not after StopAsync).");
+}

@@ -1,0 +1,96 @@
+using Judge.Sandbox.Languages;
+
+namespace Judge.Sandbox;
+
+public enum AcceleratorMode
+{
+    /// <summary>KVM when a probe guest boots under it on this host, else TCG. The outcome is cached per host kernel and image.</summary>
+    Auto,
+    Kvm,
+    Tcg,
+}
+
+/// <summary>Settings of the sandbox (configuration section "Sandbox").</summary>
+public sealed class SandboxOptions
+{
+    public const string SectionName = "Sandbox";
+
+    public string QemuPath { get; set; } = "qemu-system-x86_64";
+
+    /// <summary>Directory with vmlinux, initramfs.cpio.gz, rootfs.sqfs and manifest.json; see <see cref="Qemu.GuestImage"/>.</summary>
+    public string? ImageDirectory { get; set; }
+
+    /// <summary>Snapshots and accelerator probe results; outside the clone so they survive it.</summary>
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>Per-VM directories (sockets, logs). Kept short: Unix socket paths are limited to 107 bytes.</summary>
+    public string WorkDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "judge-vms");
+
+    public AcceleratorMode Accelerator { get; set; } = AcceleratorMode.Auto;
+
+    /// <summary>Sessions (VMs in use) at once; also sets the default warm pool size.</summary>
+    public int MaxConcurrentVms { get; set; } = 10;
+
+    /// <summary>VMs kept booted per language; 0 = max(1, (int)(MaxConcurrentVms * 0.25)).</summary>
+    public int WarmPoolSize { get; set; }
+
+    /// <summary>Languages with a warm pool; empty = every language of the registry.</summary>
+    public IList<string> WarmLanguages { get; } = [];
+
+    public int VmMemoryMb { get; set; } = 1024;
+
+    /// <summary>TCG translation cache size; QEMU's default (1 GiB) costs ~30 MiB more RSS per VM for no gain on judge workloads.</summary>
+    public int TcgTranslationCacheMb { get; set; } = 64;
+
+    public bool UseSnapshots { get; set; } = true;
+
+    public TimeSpan BootTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan KvmProbeTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Slack the host grants the agent beyond a command's own wall limit before it kills the VM.</summary>
+    public TimeSpan AgentReplyMargin { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Host-side bound on a command that has no wall limit of its own.</summary>
+    public TimeSpan MaxCommandTime { get; set; } = TimeSpan.FromMinutes(10);
+
+    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan PingTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Write each guest's serial console to console.log in its VM directory (kept only while the VM lives).</summary>
+    public bool GuestConsoleLog { get; set; }
+
+    public int EffectiveWarmPoolSize => WarmPoolSize > 0 ? WarmPoolSize : Math.Max(1, (int)(MaxConcurrentVms * 0.25));
+
+    public IReadOnlyList<string> EffectiveWarmLanguages =>
+        WarmLanguages.Count > 0 ? [.. WarmLanguages] : [.. LanguageRegistry.All.Select(l => l.Id)];
+
+    public string ResolveCacheDirectory() =>
+        CacheDirectory
+        ?? Environment.GetEnvironmentVariable("JUDGE_CACHE_DIR")
+        ?? Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "judge");
+
+    /// <summary>The configured image, else JUDGE_GUEST_IMAGE, else artifacts/guest-image of the enclosing repository.</summary>
+    public string ResolveImageDirectory()
+    {
+        if ((ImageDirectory ?? Environment.GetEnvironmentVariable("JUDGE_GUEST_IMAGE")) is { } configured)
+        {
+            return configured;
+        }
+
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Judge.sln")))
+                {
+                    return Path.Combine(dir.FullName, "artifacts", "guest-image");
+                }
+            }
+        }
+
+        return Path.Combine(Directory.GetCurrentDirectory(), "artifacts", "guest-image");
+    }
+}

@@ -1,0 +1,59 @@
+using Judge.Sandbox.Protocol;
+using Judge.Sandbox.Running;
+
+namespace Judge.Sandbox.Vms;
+
+/// <summary>The accelerator a VM runs under: hardware virtualization, or QEMU's software emulation.</summary>
+public enum Accelerator
+{
+    Kvm,
+    Tcg,
+}
+
+/// <summary>How a VM came to be: booted from scratch or restored from a memory snapshot.</summary>
+public enum VmBootKind
+{
+    Cold,
+    Snapshot,
+}
+
+/// <summary>Host-side start-up costs of one VM, measured when it was launched.</summary>
+public sealed record VmStartTimings(VmBootKind Kind, double SetupMs, double BootMs, double ConnectMs);
+
+/// <summary>
+/// One single-use sandbox instance with a running guest agent. Disposing destroys it: the instance is
+/// killed and every host file of it removed. Any failure of the instance surfaces as <see cref="SandboxVmException"/>.
+/// </summary>
+internal interface IVm : IAsyncDisposable
+{
+    string Id { get; }
+
+    Accelerator Accelerator { get; }
+
+    VmStartTimings StartTimings { get; }
+
+    /// <summary>The instance's process has gone (killed, crashed, or destroyed).</summary>
+    bool HasExited { get; }
+
+    /// <summary>An agent round trip within <paramref name="timeout"/>; false when the instance is dead or silent.</summary>
+    Task<bool> PingAsync(TimeSpan timeout, CancellationToken cancellationToken);
+
+    Task WriteFileAsync(string path, ReadOnlyMemory<byte> content, int mode, int uid, int gid, CancellationToken cancellationToken);
+
+    Task MkdirAsync(string path, int mode, int uid, int gid, CancellationToken cancellationToken);
+
+    Task<GuestFileContent> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken);
+
+    Task<ProcessResult> RunAsync(GuestCommand command, CancellationToken cancellationToken);
+}
+
+/// <summary>The launcher seam: how an instance with a running agent is started (QEMU today).</summary>
+internal interface IVmLauncher
+{
+    Accelerator Accelerator { get; }
+
+    Task<IVm> LaunchAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The sandbox instance failed (did not boot, died, or stopped answering). The judge's fault, not the program's.</summary>
+public sealed class SandboxVmException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,42 @@
+namespace Judge.Sandbox.IntegrationTests;
+
+/// <summary>Integration tests: every language compiles and runs in a real VM.</summary>
+[Collection(RealVms.Name)]
+public sealed class LanguageTests(SandboxFixture fixture)
+{
+    public static TheoryData<string, string> HelloWorlds => new()
+    {
+        { "python", "print('Hello, World!')" },
+        { "javascript", "console.log('Hello, World!');" },
+        { "c", "#include <stdio.h>\nint main(void) { puts(\"Hello, World!\"); return 0; }" },
+        { "cpp", "#include <bits/stdc++.h>\nint main() { std::cout << \"Hello, World!\" << std::endl; }" },
+        { "java", "public class Main { public static void main(String[] args) { System.out.println(\"Hello, World!\"); } }" },
+        { "shell", "echo 'Hello, World!'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HelloWorlds))]
+    public async Task Hello_world_runs_and_reports_the_accelerator(string language, string source)
+    {
+        var result = await fixture.RunAsync(language, source);
+
+        Assert.False(result.CompilationFailed, result.Compile?.StderrText);
+        Assert.NotNull(result.Run);
+        Assert.Equal(0, result.Run.ExitCode);
+        Assert.Equal("Hello, World!\n", result.Run.StdoutText);
+        Assert.Equal(fixture.Sandbox.Accelerator.Accelerator, result.Accelerator);
+        Assert.True(result.Run.WallMs > 0);
+        Assert.True(result.Timings.TotalMs >= result.Timings.ExecuteMs);
+    }
+
+    [Fact]
+    public async Task A_compile_error_reports_the_compiler_output_and_skips_the_run()
+    {
+        var result = await fixture.RunAsync("c", "int main(void) { return 0 }");
+
+        Assert.True(result.CompilationFailed);
+        Assert.Null(result.Run);
+        Assert.Contains("main.c:1:", result.Compile!.StderrText, StringComparison.Ordinal);
+        Assert.Contains("error: expected", result.Compile.StderrText, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,115 @@
+using Judge.Sandbox.Qemu;
+using Judge.Sandbox.Running;
+using Judge.Sandbox.Tests.Fakes;
+using Judge.Sandbox.Vms;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Judge.Sandbox.Tests;
+
+/// <summary>Unit tests of the sandbox facade over fake VMs.</summary>
+public sealed class SandboxTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Using_the_sandbox_before_start_or_starting_it_twice_fails_clearly()
+    {
+        await using var sandbox = NewSandbox(new FakeLauncher { AutoComplete = true });
+
+        var early = await Assert.ThrowsAsync<InvalidOperationException>(() => sandbox.OpenSessionAsync("c", Ct));
+        Assert.Contains("StartAsync", early.Message, StringComparison.Ordinal);
+
+        await sandbox.StartAsync(Ct);
+        var twice = await Assert.ThrowsAsync<InvalidOperationException>(() => sandbox.StartAsync(Ct));
+        Assert.Contains("already started", twice.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_language_is_refused_naming_the_known_ones()
+    {
+        await using var sandbox = NewSandbox(new FakeLauncher { AutoComplete = true });
+        await sandbox.StartAsync(Ct);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => sandbox.OpenSessionAsync("cobol", Ct));
+
+        Assert.Contains("cobol", error.Message, StringComparison.Ordinal);
+        Assert.Contains("python", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ending_a_session_destroys_its_vm()
+    {
+        var launcher = new FakeLauncher { AutoComplete = true };
+        await using var sandbox = NewSandbox(launcher);
+        await sandbox.StartAsync(Ct);
+        await sandbox.WhenWarmAsync();
+
+        var session = await sandbox.OpenSessionAsync("c", Ct);
+        var vm = launcher.Launched.Single(v => v.Id == session.VmId);
+        await session.DisposeAsync();
+
+        Assert.True(vm.Destroyed);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => session.ExecuteAsync(new GuestCommand(["true"]), Ct));
+    }
+
+    [Fact]
+    public async Task No_more_than_max_concurrent_vms_sessions_are_open_at_once()
+    {
+        await using var sandbox = NewSandbox(new FakeLauncher { AutoComplete = true }, maxConcurrentVms: 1);
+        await sandbox.StartAsync(Ct);
+
+        var first = await sandbox.OpenSessionAsync("c", Ct);
+        var second = sandbox.OpenSessionAsync("c", Ct);
+        Assert.False(second.IsCompleted);
+
+        await first.DisposeAsync();
+        await using var opened = await second;
+        Assert.NotEqual(first.VmId, opened.VmId);
+    }
+
+    [Fact]
+    public async Task A_failed_compile_skips_the_run_and_reports_the_compiler_output()
+    {
+        var launcher = new FakeLauncher { AutoComplete = true };
+        await using var sandbox = NewSandbox(launcher);
+        await sandbox.StartAsync(Ct);
+        await sandbox.WhenWarmAsync();
+        foreach (var vm in launcher.Launched)
+        {
+            vm.Behaviour = command => command.Argv[0] == "gcc"
+                ? new ProcessResult { ExitCode = 1, Stderr = "main.c:1: error: expected ';'"u8.ToArray() }
+                : new ProcessResult { ExitCode = 0 };
+        }
+
+        var result = await sandbox.RunAsync(new SandboxRunRequest("c") { Source = "int main() { return 0 }" }, Ct);
+
+        Assert.True(result.CompilationFailed);
+        Assert.Null(result.Run);
+        Assert.Contains("expected ';'", result.Compile!.StderrText, StringComparison.Ordinal);
+        var used = launcher.Launched.Single(v => v.Id == result.VmId);
+        Assert.Equal(["gcc"], used.Commands.Select(c => c.Argv[0]));
+    }
+
+    [Fact]
+    public async Task A_run_reports_a_warm_hit_with_zero_setup_and_boot_and_the_accelerator()
+    {
+        var launcher = new FakeLauncher { AutoComplete = true };
+        await using var sandbox = NewSandbox(launcher);
+        await sandbox.StartAsync(Ct);
+        await sandbox.WhenWarmAsync();
+
+        var result = await sandbox.RunAsync(new SandboxRunRequest("python") { Source = "print(1)" }, Ct);
+
+        Assert.True(result.Timings.WarmPoolHit);
+        Assert.Equal(0, result.Timings.SetupMs);
+        Assert.Equal(0, result.Timings.BootMs);
+        Assert.Null(result.Timings.BootKind);
+        Assert.Equal(Accelerator.Tcg, result.Accelerator);
+        Assert.True(result.Timings.TotalMs >= result.Timings.ExecuteMs);
+        Assert.NotNull(result.Run);
+    }
+
+    private static Sandbox NewSandbox(FakeLauncher launcher, int maxConcurrentVms = 4) =>
+        new(new SandboxOptions { MaxConcurrentVms = maxConcurrentVms }, launcher,
+            new AcceleratorChoice(Accelerator.Tcg, "test"), NullLoggerFactory.Instance);
+}

@@ -10,12 +10,12 @@ public static class SandboxServiceCollectionExtensions
     public static IServiceCollection AddSandbox(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<SandboxOptions>(configuration.GetSection(SandboxOptions.SectionName));
-        services.AddSingleton<Sandbox>();
+        services.AddSingleton<SandboxRunner>();
         services.AddHostedService<SandboxHostedService>();
         return services;
     }
 
-    private sealed class SandboxHostedService(Sandbox sandbox) : IHostedService
+    private sealed class SandboxHostedService(SandboxRunner sandbox) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken) => sandbox.StartAsync(cancellationToken);
 

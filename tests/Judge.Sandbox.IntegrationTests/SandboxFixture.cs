@@ -13,7 +13,7 @@ public sealed class SandboxFixture : IAsyncLifetime
 
     private readonly ILoggerFactory _loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 
-    public Sandbox Sandbox { get; private set; } = null!;
+    public SandboxRunner Sandbox { get; private set; } = null!;
 
     public SandboxOptions Options { get; } = new()
     {
@@ -22,11 +22,13 @@ public sealed class SandboxFixture : IAsyncLifetime
         WarmLanguages = { "python", "c", "cpp", "javascript", "java", "shell" },
         // The tests run health passes themselves.
         HealthCheckInterval = TimeSpan.FromHours(1),
+        // Short, so the test of a silent agent does not wait long; still ample for a reply under TCG.
+        AgentReplyMargin = TimeSpan.FromSeconds(10),
     };
 
     public async ValueTask InitializeAsync()
     {
-        Sandbox = new Sandbox(Microsoft.Extensions.Options.Options.Create(Options), _loggerFactory);
+        Sandbox = new SandboxRunner(Microsoft.Extensions.Options.Options.Create(Options), _loggerFactory);
         await Sandbox.StartAsync(CancellationToken.None);
         await Sandbox.WhenWarmAsync();
     }

@@ -69,7 +69,7 @@ public static class SandboxCommands
         builder.Services.AddSandbox(builder.Configuration);
         using var host = builder.Build();
         await host.StartAsync(cancellationToken);
-        var sandbox = host.Services.GetRequiredService<Judge.Sandbox.Sandbox>();
+        var sandbox = host.Services.GetRequiredService<SandboxRunner>();
         await sandbox.WhenWarmAsync();
 
         Console.WriteLine($"Accelerator: {sandbox.Accelerator.Accelerator} ({sandbox.Accelerator.Reason})");

@@ -76,8 +76,9 @@ internal static class AcceleratorSelector
         catch (SandboxVmException e)
         {
             logger.LogWarning("No guest boots under KVM here, using TCG: {Reason}", e.Message);
-            var firstLine = e.Message.Split('\n')[0];
-            return new AcceleratorChoice(Accelerator.Tcg, $"/dev/kvm is present but a probe guest did not boot under it ({Truncate(firstLine, 300)})");
+            var why = e.Message.Split('\n')[0];
+            why = why[(why.IndexOf(": ", StringComparison.Ordinal) + 2)..]; // drop "VM vm-… did not start under Kvm"
+            return new AcceleratorChoice(Accelerator.Tcg, $"/dev/kvm is present but a probe guest did not boot under it: {Truncate(why, 300)}");
         }
     }
 

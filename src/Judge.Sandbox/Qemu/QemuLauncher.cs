@@ -39,6 +39,17 @@ internal sealed class QemuLauncher : IVmLauncher
 
     public GuestImage Image => _image;
 
+    public string? SnapshotPath
+    {
+        get
+        {
+            lock (_statsLock)
+            {
+                return _snapshotPath;
+            }
+        }
+    }
+
     public HostFacts Host => _host;
 
     /// <summary>Restores come from this snapshot from now on, while they stay faster than a cold boot.</summary>
@@ -73,11 +84,14 @@ internal sealed class QemuLauncher : IVmLauncher
             }
             catch (SandboxVmException e) when (!cancellationToken.IsCancellationRequested)
             {
-                _logger.LogWarning(e, "Snapshot restore from {Snapshot} failed; cold-booting from now on", snapshot);
+                // Deleted so that the next start takes a fresh one (seconds) instead of failing again.
+                _logger.LogWarning(e, "Snapshot restore from {Snapshot} failed; deleting it and cold-booting from now on", snapshot);
                 lock (_statsLock)
                 {
                     _snapshotPath = null;
                 }
+
+                File.Delete(snapshot);
             }
         }
 
@@ -108,7 +122,7 @@ internal sealed class QemuLauncher : IVmLauncher
             cancellationToken);
     }
 
-    private async Task<QemuVm> RestoreAsync(string snapshotPath, CancellationToken cancellationToken)
+    public async Task<QemuVm> RestoreAsync(string snapshotPath, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var directory = VmDirectory.Create(_options.WorkDirectory);

@@ -20,6 +20,7 @@ internal sealed class QemuVm : IVm
     private readonly SandboxOptions _options;
     private readonly ILogger _logger;
     private int _destroyed;
+    private string? _endedHow;
 
     public QemuVm(
         VmDirectory directory, Process process, StderrTail stderr, AgentClient agent, Accelerator accelerator,
@@ -93,6 +94,7 @@ internal sealed class QemuVm : IVm
 
         try
         {
+            _endedHow = _process.HasExited ? $"QEMU had exited with code {_process.ExitCode}." : "The VM was destroyed.";
             if (!_process.HasExited)
             {
                 _process.Kill(entireProcessTree: true);
@@ -157,6 +159,11 @@ internal sealed class QemuVm : IVm
 
     private string Diagnostics()
     {
+        if (Volatile.Read(ref _destroyed) != 0)
+        {
+            return _endedHow ?? "The VM was destroyed.";
+        }
+
         var exited = _process.HasExited ? $"QEMU exited with code {_process.ExitCode}." : string.Empty;
         var stderr = _stderr.ToString();
         return stderr.Length > 0 ? $"{exited} QEMU stderr: {stderr}" : exited;

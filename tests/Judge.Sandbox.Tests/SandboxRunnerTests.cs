@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Judge.Sandbox.Tests;
 
 /// <summary>Unit tests of the sandbox facade over fake VMs.</summary>
-public sealed class SandboxTests
+public sealed class SandboxRunnerTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -109,7 +109,7 @@ public sealed class SandboxTests
         Assert.NotNull(result.Run);
     }
 
-    private static Sandbox NewSandbox(FakeLauncher launcher, int maxConcurrentVms = 4) =>
+    private static SandboxRunner NewSandbox(FakeLauncher launcher, int maxConcurrentVms = 4) =>
         new(new SandboxOptions { MaxConcurrentVms = maxConcurrentVms }, launcher,
             new AcceleratorChoice(Accelerator.Tcg, "test"), NullLoggerFactory.Instance);
 }

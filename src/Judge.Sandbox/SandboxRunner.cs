@@ -14,7 +14,7 @@ namespace Judge.Sandbox;
 /// Runs untrusted code in single-use VMs: <see cref="RunAsync"/> for one program, <see cref="OpenSessionAsync"/>
 /// for a whole submission. Start it once (accelerator detection, snapshot, warm pool) before use.
 /// </summary>
-public sealed class Sandbox : IAsyncDisposable
+public sealed class SandboxRunner : IAsyncDisposable
 {
     private const int New = 0, Starting = 1, Running = 2, Stopped = 3;
 
@@ -27,18 +27,18 @@ public sealed class Sandbox : IAsyncDisposable
     private AcceleratorChoice? _accelerator;
     private int _state;
 
-    public Sandbox(IOptions<SandboxOptions> options, ILoggerFactory loggerFactory)
+    public SandboxRunner(IOptions<SandboxOptions> options, ILoggerFactory loggerFactory)
         : this(options.Value, null, null, loggerFactory)
     {
     }
 
-    internal Sandbox(SandboxOptions options, IVmLauncher? launcher, AcceleratorChoice? accelerator, ILoggerFactory loggerFactory)
+    internal SandboxRunner(SandboxOptions options, IVmLauncher? launcher, AcceleratorChoice? accelerator, ILoggerFactory loggerFactory)
     {
         _options = options;
         _launcher = launcher;
         _accelerator = accelerator;
         _loggerFactory = loggerFactory;
-        _logger = loggerFactory.CreateLogger<Sandbox>();
+        _logger = loggerFactory.CreateLogger<SandboxRunner>();
         _slots = new SemaphoreSlim(options.MaxConcurrentVms, options.MaxConcurrentVms);
     }
 
@@ -49,6 +49,8 @@ public sealed class Sandbox : IAsyncDisposable
     public GuestImage? Image { get; private set; }
 
     internal WarmPool Pool => _pool ?? throw NotRunning();
+
+    internal IVmLauncher Launcher => _launcher ?? throw NotRunning();
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

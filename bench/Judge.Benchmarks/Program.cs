@@ -1,0 +1,6 @@
+using System.CommandLine;
+using Judge.Benchmarks;
+
+var root = new RootCommand("Judge benchmarks: each prints min/median/max and the environment, beside native runs where it applies.");
+root.Subcommands.Add(SandboxBenchmark.Create());
+return await root.Parse(args).InvokeAsync();

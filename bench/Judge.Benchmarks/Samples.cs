@@ -1,0 +1,34 @@
+using System.Globalization;
+
+namespace Judge.Benchmarks;
+
+/// <summary>Repeated timings of one thing, in milliseconds.</summary>
+public sealed class Samples(string name)
+{
+    private readonly List<double> _values = [];
+
+    public string Name { get; } = name;
+
+    public int Count => _values.Count;
+
+    public double Min => _values.Min();
+
+    public double Max => _values.Max();
+
+    public double Median
+    {
+        get
+        {
+            var sorted = _values.Order().ToList();
+            var mid = sorted.Count / 2;
+            return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+        }
+    }
+
+    public void Add(double milliseconds) => _values.Add(milliseconds);
+
+    public string Format() => Count == 0 ? "-" : $"{Ms(Min)} / {Ms(Median)} / {Ms(Max)}";
+
+    public static string Ms(double value) =>
+        value.ToString(value < 10 ? "0.00" : value < 100 ? "0.0" : "0", CultureInfo.InvariantCulture);
+}

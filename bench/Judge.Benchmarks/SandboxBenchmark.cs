@@ -1,0 +1,261 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Judge.Sandbox;
+using Judge.Sandbox.Languages;
+using Judge.Sandbox.Processes;
+using Judge.Sandbox.Qemu;
+using Judge.Sandbox.Running;
+using Microsoft.Extensions.Logging;
+
+namespace Judge.Benchmarks;
+
+/// <summary>
+/// VM costs (cold boot, snapshot restore, warm checkout, agent round trip) and the same commands in a VM and
+/// natively on this host, in one run, so the report compares ratios rather than absolute times.
+/// </summary>
+public static class SandboxBenchmark
+{
+    private const string CSource = """
+        #include <stdio.h>
+
+        static int is_prime(int n)
+        {
+            if (n < 2)
+                return 0;
+            for (int d = 2; d * d <= n; d++)
+                if (n % d == 0)
+                    return 0;
+            return 1;
+        }
+
+        int main(void)
+        {
+            int count = 0;
+            for (int n = 0; n < 20000; n++)
+                count += is_prime(n);
+            printf("%d\n", count);
+            return 0;
+        }
+        """;
+
+    public static Command Create()
+    {
+        var runs = new Option<int>("--runs") { Description = "Timed runs of each measurement.", DefaultValueFactory = _ => 10 };
+        var output = new Option<FileInfo?>("--output") { Description = "Also write the Markdown report to this file." };
+        var command = new Command("sandbox", "Cold boot, snapshot restore, warm checkout, agent round trip, and python/gcc/node/compiled runs in a VM beside native.")
+        {
+            runs,
+            output,
+        };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(runs), parse.GetValue(output), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(int runs, FileInfo? output, CancellationToken cancellationToken)
+    {
+        using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        var options = new SandboxOptions
+        {
+            MaxConcurrentVms = 2,
+            WarmPoolSize = 1,
+            WarmLanguages = { "shell" },
+            HealthCheckInterval = TimeSpan.FromHours(1),
+        };
+        await using var sandbox = new SandboxRunner(Microsoft.Extensions.Options.Options.Create(options), loggerFactory);
+        await sandbox.StartAsync(cancellationToken);
+        await sandbox.WhenWarmAsync();
+        var launcher = (QemuLauncher)sandbox.Launcher;
+        var rows = new List<Row>();
+
+        Progress("cold boots");
+        var cold = new Samples("cold boot: QEMU start to agent READY");
+        for (var i = 0; i < runs; i++)
+        {
+            await using var vm = await launcher.BootAsync(launcher.Accelerator, withQmp: false, options.BootTimeout, cancellationToken);
+            cold.Add(vm.StartTimings.BootMs);
+        }
+
+        rows.Add(new Row(cold));
+
+        if (launcher.SnapshotPath is { } snapshot)
+        {
+            Progress("snapshot restores");
+            var restore = new Samples("snapshot restore: QEMU start to first agent reply");
+            var reseed = new Samples("reseed after restore (entropy + clock)");
+            for (var i = 0; i < runs; i++)
+            {
+                await using var vm = await launcher.RestoreAsync(snapshot, cancellationToken);
+                restore.Add(vm.StartTimings.BootMs);
+                reseed.Add(vm.StartTimings.ConnectMs);
+            }
+
+            rows.Add(new Row(restore));
+            rows.Add(new Row(reseed));
+
+            Progress("idle VM memory");
+            var restoredRss = new Samples("QEMU RSS of an idle VM restored from the snapshot (MiB)");
+            var bootedRss = new Samples("QEMU RSS of an idle cold-booted VM (MiB)");
+            for (var i = 0; i < Math.Min(runs, 3); i++)
+            {
+                await using var restored = await launcher.RestoreAsync(snapshot, cancellationToken);
+                restoredRss.Add(RssMiB(restored.ProcessId));
+                await using var booted = await launcher.BootAsync(launcher.Accelerator, withQmp: false, options.BootTimeout, cancellationToken);
+                bootedRss.Add(RssMiB(booted.ProcessId));
+            }
+
+            rows.Add(new Row(restoredRss));
+            rows.Add(new Row(bootedRss));
+        }
+
+        Progress("warm checkouts");
+        var warm = new Samples("warm pool checkout (incl. liveness ping)");
+        for (var i = 0; i < runs; i++)
+        {
+            await sandbox.WhenWarmAsync();
+            var clock = Stopwatch.StartNew();
+            await using var session = await sandbox.OpenSessionAsync("shell", cancellationToken);
+            warm.Add(clock.Elapsed.TotalMilliseconds);
+            if (!session.WarmPoolHit)
+            {
+                throw new InvalidOperationException("A warm checkout missed the pool; the measurement would be wrong.");
+            }
+        }
+
+        rows.Add(new Row(warm));
+
+        Progress("first python run in fresh VMs");
+        var firstPython = new Samples("python3 -c 'print(1)', first run in a fresh VM");
+        for (var i = 0; i < runs; i++)
+        {
+            await sandbox.WhenWarmAsync();
+            await using var session = await sandbox.OpenSessionAsync("shell", cancellationToken);
+            var clock = Stopwatch.StartNew();
+            await session.ExecuteAsync(new GuestCommand(["python3", "-c", "print(1)"]), cancellationToken);
+            firstPython.Add(clock.Elapsed.TotalMilliseconds);
+        }
+
+        rows.Add(new Row(firstPython));
+        rows.AddRange(await CompareCommandsAsync(sandbox, runs, cancellationToken));
+
+        var report = Report(sandbox, launcher, runs, rows);
+        Console.WriteLine(report);
+        if (output is not null)
+        {
+            await File.WriteAllTextAsync(output.FullName, report, cancellationToken);
+            await Console.Error.WriteLineAsync($"Wrote {output.FullName}");
+        }
+
+        return 0;
+    }
+
+    /// <summary>The same commands in one VM (after a warm-up run) and natively, interleaved per run.</summary>
+    private static async Task<List<Row>> CompareCommandsAsync(SandboxRunner sandbox, int runs, CancellationToken cancellationToken)
+    {
+        var native = Directory.CreateTempSubdirectory("judge-bench-");
+        try
+        {
+            var nativeSource = Path.Combine(native.FullName, "bench.c");
+            var nativeBinary = Path.Combine(native.FullName, "bench");
+            await File.WriteAllTextAsync(nativeSource, CSource, cancellationToken);
+            var compile = CompileArgs(LanguageRegistry.C.CompileCommand!, "/box/bench.c", "/box/bench");
+            var cases = new (string Name, string[] Guest, string[] Host)[]
+            {
+                ("agent round trip of `true`", ["true"], ["true"]),
+                // Absolute paths: on a host with pyenv, `python3` is a shell-script shim that would triple the native time.
+                ("python3 -c 'print(1)'", ["/usr/bin/python3", "-c", "print(1)"], ["/usr/bin/python3", "-c", "print(1)"]),
+                ("node -e 'console.log(1)'", ["node", "-e", "console.log(1)"], ["node", "-e", "console.log(1)"]),
+                ("gcc -O2 -static of a 20-line C file", compile, CompileArgs(LanguageRegistry.C.CompileCommand!, nativeSource, nativeBinary)),
+                ("run the compiled program", ["/box/bench"], [nativeBinary]),
+            };
+
+            await using var session = await sandbox.OpenSessionAsync("shell", cancellationToken);
+            await session.WriteFileAsync("/box/bench.c", Encoding.UTF8.GetBytes(CSource), cancellationToken);
+            var rows = new List<Row>();
+            foreach (var (name, guest, host) in cases)
+            {
+                Progress(name);
+                var vm = new Samples(name);
+                var inGuest = new Samples(name);
+                var onHost = new Samples(name);
+                await RunGuestAsync(session, guest, cancellationToken); // warm-up: page cache, first-run costs
+                await HostProcess.RunAsync(host[0], host[1..], TimeSpan.FromMinutes(2), cancellationToken: cancellationToken);
+                for (var i = 0; i < runs; i++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    var result = await RunGuestAsync(session, guest, cancellationToken);
+                    vm.Add(clock.Elapsed.TotalMilliseconds);
+                    inGuest.Add(result.WallMs);
+                    var hostRun = await HostProcess.RunAsync(host[0], host[1..], TimeSpan.FromMinutes(2), cancellationToken: cancellationToken);
+                    if (hostRun.ExitCode != 0)
+                    {
+                        throw new InvalidOperationException($"Native {name} failed: {hostRun.Stderr}");
+                    }
+
+                    onHost.Add(hostRun.Elapsed.TotalMilliseconds);
+                }
+
+                rows.Add(new Row(vm, inGuest, onHost));
+            }
+
+            return rows;
+        }
+        finally
+        {
+            native.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<ProcessResult> RunGuestAsync(SandboxSession session, string[] argv, CancellationToken cancellationToken)
+    {
+        var result = await session.ExecuteAsync(new GuestCommand(argv) { Limits = LanguageRegistry.CompileLimits }, cancellationToken);
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException($"{string.Join(' ', argv)} failed in the VM: exit {result.ExitCode}, {result.StderrText}");
+        }
+
+        return result;
+    }
+
+    private static string[] CompileArgs(IReadOnlyList<string> template, string source, string binary) =>
+        [.. template.Select(a => a == LanguageRegistry.C.SourcePath ? source : a == "/box/main" ? binary : a)];
+
+    private static string Report(SandboxRunner sandbox, QemuLauncher launcher, int runs, List<Row> rows)
+    {
+        var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
+        var text = new StringBuilder();
+        text.AppendLine("# Sandbox benchmark");
+        text.AppendLine();
+        text.AppendLine("Command: `dotnet run -c Release --project bench/Judge.Benchmarks -- sandbox --runs " + runs.ToString(CultureInfo.InvariantCulture) + "`");
+        text.AppendLine();
+        text.AppendLine($"- date (UTC): {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}");
+        text.AppendLine($"- accelerator: **{sandbox.Accelerator.Accelerator}** ({sandbox.Accelerator.Reason})");
+        text.AppendLine($"- host: {cpu}, {Environment.ProcessorCount} CPUs, Linux {launcher.Host.KernelRelease}; {launcher.Host.QemuVersion}");
+        text.AppendLine($"- guest: image {launcher.Image.Version}, kernel {launcher.Image.KernelRelease}, 1 vCPU, {new SandboxOptions().VmMemoryMb} MiB; " +
+            string.Join("; ", launcher.Image.LanguageVersions.Select(kv => $"{kv.Key}: {kv.Value}")));
+        text.AppendLine($"- {runs} timed runs each (memory: {Math.Min(runs, 3)}), milliseconds unless named, min / median / max. \"VM\" is host-side (request to reply), " +
+            "\"in guest\" is the agent's own wall time of the process, \"native\" is the same command run directly on this host. " +
+            "Commands in a VM run after one untimed warm-up in the same VM.");
+        text.AppendLine();
+        text.AppendLine("| what | VM (host-side) | in guest | native | VM ÷ native (median) |");
+        text.AppendLine("|---|---|---|---|---|");
+        foreach (var row in rows)
+        {
+            var ratio = row.Native is { Count: > 0 } native ? (row.Vm.Median / native.Median).ToString("0.0", CultureInfo.InvariantCulture) + "x" : "-";
+            text.AppendLine($"| {row.Vm.Name} | {row.Vm.Format()} | {row.InGuest?.Format() ?? "-"} | {row.Native?.Format() ?? "-"} | {ratio} |");
+        }
+
+        return text.ToString();
+    }
+
+    private static double RssMiB(int pid) =>
+        File.ReadLines($"/proc/{pid}/status")
+            .Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024)
+            .Single();
+
+    private static void Progress(string what) => Console.Error.WriteLine($"benchmark: {what}…");
+
+    private sealed record Row(Samples Vm, Samples? InGuest = null, Samples? Native = null);
+}

@@ -12,10 +12,13 @@ ensure_root() {
   fi
 }
 
-# Installs missing Debian packages and builds (or finds in the cache) the guest image.
-prepare_host() {
+# Installs missing Debian packages, builds (or finds in the cache) the guest image, builds the solution,
+# and leaves the shell in the repository.
+prepare() {
   command -v dotnet >/dev/null || { echo "$0: the .NET SDK (dotnet) must be on PATH" >&2; exit 1; }
   "$repo/deploy/install-deps.sh"
   "$repo/deploy/guest-image/build.sh" >/dev/null
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+  cd "$repo" || exit 1
+  dotnet build Judge.sln -c Release -v quiet -nologo
 }

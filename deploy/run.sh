@@ -5,7 +5,5 @@ set -euo pipefail
 # shellcheck source=deploy/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 ensure_root "$@"
-prepare_host
-cd "$repo"
-dotnet build Judge.sln -c Release -v quiet -nologo
+prepare
 dotnet run --project src/Judge.Cli -c Release --no-build -- sandbox hello "$@"

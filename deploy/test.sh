@@ -5,7 +5,5 @@ set -euo pipefail
 # shellcheck source=deploy/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 ensure_root "$@"
-prepare_host
-cd "$repo"
-dotnet build Judge.sln -c Release -v quiet -nologo
+prepare
 dotnet test Judge.sln -c Release --no-build --logger "console;verbosity=normal" "$@"

@@ -62,11 +62,26 @@ public sealed class SandboxRunner : IAsyncDisposable
                 : "The sandbox is already started.");
         }
 
-        if (_launcher is null)
+        try
         {
-            var qemu = await StartQemuAsync(cancellationToken);
-            _launcher = qemu;
-            Image = qemu.Image;
+            var unknown = _options.EffectiveWarmLanguages.Where(l => LanguageRegistry.Find(l) is null).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new InvalidOperationException(
+                    $"Sandbox:WarmLanguages names unknown languages: {string.Join(", ", unknown)}. Known: {string.Join(", ", LanguageRegistry.All.Select(l => l.Id))}.");
+            }
+
+            if (_launcher is null)
+            {
+                var qemu = await StartQemuAsync(cancellationToken);
+                _launcher = qemu;
+                Image = qemu.Image;
+            }
+        }
+        catch
+        {
+            Volatile.Write(ref _state, New); // a failed start can be retried
+            throw;
         }
 
         _accelerator ??= new AcceleratorChoice(_launcher.Accelerator, "given by the launcher");

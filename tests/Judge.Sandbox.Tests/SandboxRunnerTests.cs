@@ -37,6 +37,18 @@ public sealed class SandboxRunnerTests
     }
 
     [Fact]
+    public async Task An_unknown_warm_language_in_the_settings_fails_the_start_naming_it()
+    {
+        var options = new SandboxOptions { WarmLanguages = { "python", "brainfuck" } };
+        await using var sandbox = new SandboxRunner(options, new FakeLauncher { AutoComplete = true },
+            new AcceleratorChoice(Accelerator.Tcg, "test"), NullLoggerFactory.Instance);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => sandbox.StartAsync(Ct));
+
+        Assert.Contains("brainfuck", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ending_a_session_destroys_its_vm()
     {
         var launcher = new FakeLauncher { AutoComplete = true };

@@ -17,7 +17,8 @@ internal sealed record VmLease(IVm Vm, bool WarmPoolHit, double SetupMs, double 
 /// <item>A failed boot gives its slot back; a VM whose refill was cancelled (the pool stopping) is destroyed.</item>
 /// <item>A health pass takes up to <see cref="PoolSize"/> idle VMs of each language, pings each, returns each
 /// healthy one as soon as it answers and destroys the dead ones (e.g. a killed QEMU), refilling for them.</item>
-/// <item>An empty pool falls back to launching a VM on demand, reported as a pool miss with real start costs.</item>
+/// <item>An empty pool (or a language without one) falls back to launching a VM on demand, reported as a pool
+/// miss with real start costs.</item>
 /// </list>
 /// </summary>
 internal sealed class WarmPool : IAsyncDisposable
@@ -116,8 +117,9 @@ internal sealed class WarmPool : IAsyncDisposable
                 : "The warm pool is stopped.");
         }
 
-        var pool = PoolFor(language);
-        while (true)
+        // A language without a pool of its own is simply started on demand.
+        var pool = _pools.GetValueOrDefault(language);
+        while (pool is not null)
         {
             IVm? warm;
             lock (pool.Lock)
@@ -142,7 +144,7 @@ internal sealed class WarmPool : IAsyncDisposable
         }
 
         var vm = await _launcher.LaunchAsync(cancellationToken);
-        _logger.LogInformation("Warm pool for {Language} was empty: started VM {VmId} on demand", language, vm.Id);
+        _logger.LogInformation("No warm VM for {Language}: started VM {VmId} on demand", language, vm.Id);
         var timings = vm.StartTimings;
         return new VmLease(vm, WarmPoolHit: false, timings.SetupMs, timings.BootMs, timings.ConnectMs);
     }

@@ -340,6 +340,21 @@ public sealed class WarmPoolTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_language_without_a_pool_is_started_on_demand()
+    {
+        var launcher = new FakeLauncher { AutoComplete = true };
+        var pool = NewPool(launcher, 1, "c");
+        pool.Start();
+        await pool.WhenRefilledAsync().WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        var lease = await pool.AcquireAsync("java", TestContext.Current.CancellationToken);
+
+        Assert.False(lease.WarmPoolHit);
+        Assert.True(lease.BootMs > 0);
+        Assert.Equal(1, pool.IdleCount("c"));
+    }
+
+    [Fact]
     public async Task A_pooled_vm_that_died_is_not_handed_out()
     {
         var launcher = new FakeLauncher { AutoComplete = true };

@@ -34,7 +34,13 @@ IMAGE_BUILD_PACKAGES=(
   util-linux           # flock, mount, findmnt
   coreutils
 )
-ALL_PACKAGES=("${SANDBOX_PACKAGES[@]}" "${IMAGE_BUILD_PACKAGES[@]}")
+FLEET_PACKAGES=(
+  postgresql           # PostgreSQL 15 server (initdb, pg_ctl, postgres); deploy/services.sh runs our own cluster
+  postgresql-client    # psql, pg_isready
+  rabbitmq-server      # RabbitMQ 3.10 and its Erlang runtime; deploy/services.sh runs our own node
+  iproute2             # ss: deploy/services.sh checks that servers listen on loopback only
+)
+ALL_PACKAGES=("${SANDBOX_PACKAGES[@]}" "${IMAGE_BUILD_PACKAGES[@]}" "${FLEET_PACKAGES[@]}")
 
 check_only=0
 case "${1:-}" in

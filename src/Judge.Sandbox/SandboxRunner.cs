@@ -94,6 +94,10 @@ public sealed class SandboxRunner : IAsyncDisposable
             _accelerator.Accelerator, _accelerator.Reason, _pool.PoolSize, string.Join(", ", _pool.Languages));
     }
 
+    /// <summary>Idle warm VMs per pooled language, for heartbeats and health output.</summary>
+    public IReadOnlyDictionary<string, int> WarmPoolCounts() =>
+        Pool.Languages.ToDictionary(l => l, Pool.IdleCount);
+
     /// <summary>Completes when the warm pools hold every VM they could boot; useful before measuring.</summary>
     public Task WhenWarmAsync() => Pool.WhenRefilledAsync();
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Judge.Cli.Logging;
+using Judge.Hosting;
 using Judge.Sandbox;
 using Judge.Sandbox.Languages;
 using Judge.Sandbox.Running;
@@ -59,7 +59,7 @@ public static class SandboxCommands
         }
 
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.AddJudgeSerilog(verbose ? LogEventLevel.Debug : LogEventLevel.Information);
+        builder.Logging.AddJudgeSerilog(builder.Configuration, verbose ? LogEventLevel.Debug : LogEventLevel.Information);
         builder.Configuration["Sandbox:MaxConcurrentVms"] ??= "4";
         foreach (var (id, index) in languages.Select((l, i) => (l, i)))
         {

@@ -51,6 +51,21 @@ public static class LanguageRegistry
 
     public static IReadOnlyList<Language> All { get; } = [C, Cpp, Python, JavaScript, Java, Shell];
 
+    private static readonly Dictionary<string, Language> ByExtension = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [".c"] = C,
+        [".cc"] = Cpp,
+        [".cpp"] = Cpp,
+        [".cxx"] = Cpp,
+        [".py"] = Python,
+        [".js"] = JavaScript,
+        [".java"] = Java,
+        [".sh"] = Shell,
+    };
+
+    /// <summary>The language of a source file by its extension, as problem archives name their solutions.</summary>
+    public static Language? ForFile(string path) => ByExtension.GetValueOrDefault(Path.GetExtension(path));
+
     public static Language? Find(string id) =>
         All.FirstOrDefault(l => string.Equals(l.Id, id, StringComparison.OrdinalIgnoreCase));
 

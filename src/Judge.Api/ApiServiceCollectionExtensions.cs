@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Judge.Api.Auth;
+using Judge.Api.Health;
+using Judge.Api.Languages;
+using Judge.Api.Problems;
+using Judge.Api.Submissions;
+using Judge.Data;
+using Judge.Data.Schema;
+using Judge.Hosting;
+using Judge.Messaging;
+using MassTransit;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Judge.Api;
+
+public static class ApiServiceCollectionExtensions
+{
+    public static WebApplicationBuilder AddJudgeApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        builder.Logging.AddJudgeSerilog(configuration);
+        services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.SectionName));
+        services.AddOptions<RabbitMqOptions>().Bind(configuration.GetSection(RabbitMqOptions.SectionName));
+        services.AddJudgeData(configuration);
+
+        var rabbit = configuration.GetSection(RabbitMqOptions.SectionName).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        services.AddMassTransit(bus => bus.UsingRabbitMq((_, cfg) => JudgeQueues.ConfigureHost(cfg, rabbit)));
+        services.AddSingleton<JudgeCommandSender>();
+        services.AddHostedService<SubmissionSweeper>();
+
+        services.AddAuthentication(ApiKeyDefaults.Scheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeyDefaults.AdminPolicy, policy => policy.RequireRole(ApiKeyDefaults.AdminRole));
+
+        // Binding failures (malformed JSON, wrong types) go through the exception handler, where the
+        // ProblemDetails below can name the field; by default they end as a bare 400.
+        services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+        {
+            // A body that is not valid JSON (or has a value of the wrong type): name where it went wrong.
+            if (context.Exception is BadHttpRequestException { InnerException: JsonException json })
+            {
+                var field = json.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
+                context.ProblemDetails.Title = "The request body is not valid JSON for this operation";
+                context.ProblemDetails.Detail = $"At '{field}': {json.Message}";
+                context.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [json.Message] };
+            }
+        });
+        services.AddOpenApi();
+        services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
+        return builder;
+    }
+
+    /// <summary>Brings the schema and the broker topology up to date; both are idempotent and safe to run concurrently.</summary>
+    public static async Task PrepareJudgeAsync(this WebApplication app, CancellationToken cancellationToken = default)
+    {
+        await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(cancellationToken);
+        var rabbit = app.Configuration.GetSection(RabbitMqOptions.SectionName).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        await JudgeQueues.DeployTopologyAsync(rabbit, cancellationToken);
+    }
+
+    public static WebApplication MapJudgeApi(this WebApplication app)
+    {
+        // A client's bad request is not a server error: no error log for it.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
+        });
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync });
+        app.MapProblemsApi();
+        app.MapSubmissionsApi();
+        app.MapLanguagesApi();
+        return app;
+    }
+
+    private static Task WriteHealthAsync(HttpContext context, HealthReport report) =>
+        context.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+        });
+}

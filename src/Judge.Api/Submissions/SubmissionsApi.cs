@@ -1,0 +1,190 @@
+using System.Text;
+using Judge.Api.Auth;
+using Judge.Api.Problems;
+using Judge.Api.Validation;
+using Judge.Data;
+using Judge.Data.Submissions;
+using Judge.Grading.Verdicts;
+using Judge.Sandbox.Languages;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Judge.Api.Submissions;
+
+public sealed record CreateSubmissionRequest(string? Problem, string? Language, string? Source, string? Priority);
+
+public sealed record SubmissionAccepted(Guid Id, string Status, string Location);
+
+public sealed record ProblemRef(Guid Id, string Slug, int Version);
+
+public sealed record SubmissionTimings(int? QueueMs, int? SetupMs, int? BootMs, int? CompileMs, int? ExecuteMs, int? TotalMs, bool? WarmPoolHit);
+
+public sealed record TestResultResponse(
+    int Ordinal, string Name, string Verdict, int CpuMs, int WallMs, long MemoryBytes, int? ExitCode, int? Signal, string? CheckerMessage,
+    string? OutputExcerpt);
+
+public sealed record SubmissionResponse(
+    Guid Id, ProblemRef Problem, string Language, string Priority, string Status, string? Verdict, double? Score, int? FailingTest,
+    string? CompileOutput, string? Error, int Attempt, string? Worker, string? VmId, string? Accelerator, SubmissionTimings Timings,
+    DateTime CreatedAt, DateTime? FinishedAt, IReadOnlyList<TestResultResponse>? Tests);
+
+public sealed record SubmissionPage(IReadOnlyList<SubmissionResponse> Items, int Page, int PageSize, int Total);
+
+public static class SubmissionsApi
+{
+    public static RouteGroupBuilder MapSubmissionsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/submissions").WithTags("Submissions").RequireAuthorization();
+        group.MapPost("/", CreateAsync).WithSummary("Submit source code; judged asynchronously. Poll the Location for the result.");
+        group.MapGet("/{id:guid}", GetAsync).WithSummary("One submission with its per-test results and timings.");
+        group.MapGet("/", ListAsync).WithSummary("Submissions, newest first; a key sees its own, an admin key all.");
+        return group;
+    }
+
+    private static async Task<Results<Accepted<SubmissionAccepted>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        CreateSubmissionRequest request, HttpContext http, JudgeDbContext db, JudgeCommandSender sender, IOptions<ApiOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        errors.Required("problem", request.Problem);
+        if (errors.Required("language", request.Language) && LanguageRegistry.Find(request.Language!) is null)
+        {
+            errors.Add("language", $"Unknown language '{request.Language}'. Known: {string.Join(", ", LanguageRegistry.All.Select(l => l.Id))}.");
+        }
+
+        if (errors.Required("source", request.Source))
+        {
+            var bytes = Encoding.UTF8.GetByteCount(request.Source!);
+            if (bytes > options.Value.MaxSourceBytes)
+            {
+                errors.Add("source", $"'source' is {bytes} bytes; the limit is {options.Value.MaxSourceBytes}.");
+            }
+        }
+
+        var lane = request.Priority ?? Lanes.Interactive;
+        if (lane is not (Lanes.Interactive or Lanes.Batch))
+        {
+            errors.Add("priority", $"'priority' must be '{Lanes.Interactive}' or '{Lanes.Batch}'; got '{request.Priority}'.");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var problem = await ProblemsApi.Find(db.Problems.AsNoTracking(), request.Problem!)
+            .Select(p => new { p.Id, p.CurrentVersionId }).SingleOrDefaultAsync(cancellationToken);
+        if (problem?.CurrentVersionId is null)
+        {
+            return ProblemsApi.NotFound(request.Problem!);
+        }
+
+        var submission = new Submission
+        {
+            Id = Guid.CreateVersion7(),
+            ApiKeyId = Caller.From(http.User).KeyId,
+            ProblemId = problem.Id,
+            ProblemVersionId = problem.CurrentVersionId.Value,
+            Language = LanguageRegistry.Get(request.Language!).Id,
+            Source = request.Source!,
+            Lane = lane,
+            CreatedAt = DateTime.UtcNow,
+        };
+        db.Submissions.Add(submission);
+        await db.SaveChangesAsync(cancellationToken);
+
+        // After the commit: a send that fails leaves the submission unpublished for the sweeper, never lost.
+        await sender.SendAsync(submission.Id, submission.Lane, cancellationToken);
+        var location = $"/api/submissions/{submission.Id}";
+        return TypedResults.Accepted(location, new SubmissionAccepted(submission.Id, submission.Status, location));
+    }
+
+    private static async Task<Results<Ok<SubmissionResponse>, ProblemHttpResult>> GetAsync(
+        Guid id, HttpContext http, JudgeDbContext db, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(http.User);
+        var submission = await Visible(db, caller).Include(s => s.TestResults).SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
+        if (submission is null)
+        {
+            // Another key's submission is reported as missing, not forbidden: its existence is not the caller's business.
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown submission",
+                detail: $"There is no submission {id} for this API key.");
+        }
+
+        var problem = await db.ProblemVersions.AsNoTracking().Where(v => v.Id == submission.ProblemVersionId)
+            .Select(v => new ProblemRef(v.ProblemId, v.Problem!.Slug, v.Number)).SingleAsync(cancellationToken);
+        var names = await db.TestCases.AsNoTracking().Where(t => t.ProblemVersionId == submission.ProblemVersionId)
+            .ToDictionaryAsync(t => t.Id, t => t.Name, cancellationToken);
+        var tests = submission.TestResults.OrderBy(r => r.Ordinal).Select(r => new TestResultResponse(
+            r.Ordinal, names.GetValueOrDefault(r.TestCaseId, ""), r.Verdict, r.CpuMs, r.WallMs, r.MemoryBytes, r.ExitCode, r.Signal,
+            r.CheckerMessage, r.OutputExcerpt)).ToList();
+        return TypedResults.Ok(ToResponse(submission, problem, tests));
+    }
+
+    private static async Task<Results<Ok<SubmissionPage>, ValidationProblem>> ListAsync(
+        HttpContext http, JudgeDbContext db, string? problem, string? verdict, string? status, int? page, int? pageSize,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        if (verdict is not null && !Enum.TryParse<Verdict>(verdict, ignoreCase: false, out _))
+        {
+            errors.Add("verdict", $"Unknown verdict '{verdict}'. Known: {string.Join(", ", Enum.GetNames<Verdict>())}.");
+        }
+
+        if (status is not null && status is not (SubmissionStatus.Queued or SubmissionStatus.Judging or SubmissionStatus.Done))
+        {
+            errors.Add("status", $"'status' must be {SubmissionStatus.Queued}, {SubmissionStatus.Judging} or {SubmissionStatus.Done}; got '{status}'.");
+        }
+
+        if (page is < 1)
+        {
+            errors.Add("page", $"'page' starts at 1; got {page}.");
+        }
+
+        if (pageSize is < 1 or > 100)
+        {
+            errors.Add("pageSize", $"'pageSize' must be between 1 and 100; got {pageSize}.");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var query = Visible(db, Caller.From(http.User));
+        if (problem is not null)
+        {
+            query = Guid.TryParse(problem, out var problemId)
+                ? query.Where(s => s.ProblemId == problemId)
+                : query.Where(s => db.Problems.Any(p => p.Id == s.ProblemId && p.Slug == problem));
+        }
+
+        if (verdict is not null)
+        {
+            query = query.Where(s => s.Verdict == verdict);
+        }
+
+        if (status is not null)
+        {
+            query = query.Where(s => s.Status == status);
+        }
+
+        var size = pageSize ?? 20;
+        var number = page ?? 1;
+        var total = await query.CountAsync(cancellationToken);
+        var rows = await query.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
+            .Skip((number - 1) * size).Take(size)
+            .Join(db.ProblemVersions, s => s.ProblemVersionId, v => v.Id, (s, v) => new { Submission = s, Problem = new ProblemRef(v.ProblemId, v.Problem!.Slug, v.Number) })
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new SubmissionPage([.. rows.Select(r => ToResponse(r.Submission, r.Problem, null))], number, size, total));
+    }
+
+    private static IQueryable<Submission> Visible(JudgeDbContext db, Caller caller) =>
+        caller.IsAdmin ? db.Submissions.AsNoTracking() : db.Submissions.AsNoTracking().Where(s => s.ApiKeyId == caller.KeyId);
+
+    private static SubmissionResponse ToResponse(Submission s, ProblemRef problem, IReadOnlyList<TestResultResponse>? tests) => new(
+        s.Id, problem, s.Language, s.Lane, s.Status, s.Verdict, s.Score, s.FailingTest, s.CompileOutput, s.Error, s.Attempt, s.WorkerId,
+        s.VmId, s.Accelerator, new SubmissionTimings(s.QueueMs, s.SetupMs, s.BootMs, s.CompileMs, s.ExecuteMs, s.TotalMs, s.WarmPoolHit),
+        s.CreatedAt, s.FinishedAt, tests);
+}

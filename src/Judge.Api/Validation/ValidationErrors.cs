@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Judge.Api.Validation;
+
+/// <summary>Collects problems with a request by field name (as spelled in the JSON) for a 400 ValidationProblem.</summary>
+public sealed class ValidationErrors
+{
+    private readonly Dictionary<string, List<string>> _errors = [];
+
+    public bool Any => _errors.Count > 0;
+
+    public void Add(string field, string message)
+    {
+        if (!_errors.TryGetValue(field, out var list))
+        {
+            _errors[field] = list = [];
+        }
+
+        list.Add(message);
+    }
+
+    /// <summary>Adds an error when <paramref name="value"/> is missing or blank; returns whether it is present.</summary>
+    public bool Required(string field, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            Add(field, $"'{field}' is required.");
+            return false;
+        }
+
+        return true;
+    }
+
+    public void Range(string field, long? value, long min, long max, string unit)
+    {
+        if (value is null)
+        {
+            Add(field, $"'{field}' is required.");
+        }
+        else if (value < min || value > max)
+        {
+            Add(field, $"'{field}' must be between {min} and {max} {unit}; got {value}.");
+        }
+    }
+
+    public ValidationProblem ToProblem() =>
+        TypedResults.ValidationProblem(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray()),
+            title: "The request is not valid", detail: string.Join(" ", _errors.SelectMany(e => e.Value)));
+}

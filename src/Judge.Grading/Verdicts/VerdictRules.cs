@@ -1,0 +1,64 @@
+using Judge.Sandbox.Running;
+
+namespace Judge.Grading.Verdicts;
+
+/// <summary>A verdict decided by how the program ended, before its output is looked at.</summary>
+public sealed record RunVerdict(Verdict Verdict, string Message);
+
+public static class VerdictRules
+{
+    /// <summary>
+    /// The verdict a run earns by itself, or null when it exited cleanly and its output must be checked.
+    /// Memory comes first: an OOM kill ends the process with SIGKILL, which is not a crash of the program's
+    /// own making; and it is read from the cgroup, never guessed from exit code 137.
+    /// </summary>
+    public static RunVerdict? ForRun(ProcessResult run)
+    {
+        if (run.OomKilled || run.LimitExceeded == LimitExceeded.Memory)
+        {
+            return new RunVerdict(Verdict.MemoryLimitExceeded, $"memory limit exceeded (peak {run.PeakMemoryBytes / 1048576.0:0.0} MiB)");
+        }
+
+        switch (run.LimitExceeded)
+        {
+            case LimitExceeded.CpuTime:
+                return new RunVerdict(Verdict.TimeLimitExceeded, $"CPU time limit exceeded ({run.CpuMs:0} ms)");
+            case LimitExceeded.WallTime:
+                return new RunVerdict(Verdict.TimeLimitExceeded, $"wall time limit exceeded ({run.WallMs:0} ms, {run.CpuMs:0} ms CPU)");
+            case LimitExceeded.Output:
+                return new RunVerdict(Verdict.OutputLimitExceeded, "output limit exceeded");
+        }
+
+        if (run.Signal is { } signal)
+        {
+            return new RunVerdict(Verdict.RuntimeError, $"killed by signal {signal} ({SignalName(signal)})");
+        }
+
+        if (run.ExitCode is { } code and not 0)
+        {
+            return new RunVerdict(Verdict.RuntimeError, $"exit code {code}");
+        }
+
+        return null;
+    }
+
+    public static string SignalName(int signal) => signal switch
+    {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        24 => "SIGXCPU",
+        25 => "SIGXFSZ",
+        31 => "SIGSYS",
+        _ => "signal " + signal,
+    };
+}

@@ -1,0 +1,60 @@
+using Judge.Messaging.Contracts;
+using MassTransit;
+
+namespace Judge.Messaging;
+
+/// <summary>
+/// The two lanes. Every worker consumes both, interactive first, so a large batch never starves a student
+/// waiting for one verdict. Both are durable quorum queues.
+/// </summary>
+public static class JudgeQueues
+{
+    public const string Interactive = "judge-interactive";
+    public const string Batch = "judge-batch";
+
+    public static string ForLane(string lane) => lane == "batch" ? Batch : Interactive;
+
+    /// <summary>
+    /// Senders address the lane's exchange, not its queue: sending to a queue: address would declare the
+    /// queue without the quorum argument and clash with the consumers' declaration.
+    /// </summary>
+    public static Uri SendAddress(string lane) => new($"exchange:{ForLane(lane)}");
+
+    /// <summary>The one declaration of a lane's queue, used by workers and by <see cref="DeployTopologyAsync"/>.</summary>
+    public static void ConfigureQueue(IRabbitMqReceiveEndpointConfigurator endpoint)
+    {
+        endpoint.SetQuorumQueue();
+        // Commands arrive by lane; binding the message type's exchange would deliver every publish to both lanes.
+        endpoint.ConfigureConsumeTopology = false;
+    }
+
+    public static void ConfigureHost(IRabbitMqBusFactoryConfigurator bus, RabbitMqOptions options) =>
+        bus.Host(options.Host, (ushort)options.Port, options.VirtualHost, host =>
+        {
+            host.Username(options.Username);
+            host.Password(options.Password);
+            host.PublisherConfirmation = true;
+        });
+
+    /// <summary>
+    /// Declares both lanes (exchanges, quorum queues, bindings) without consuming, so that commands sent
+    /// before any worker has started are kept rather than dropped by an exchange with no queue.
+    /// </summary>
+    public static async Task DeployTopologyAsync(RabbitMqOptions options, CancellationToken cancellationToken)
+    {
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            ConfigureHost(cfg, options);
+            cfg.DeployTopologyOnly = true;
+            foreach (var queue in new[] { Interactive, Batch })
+            {
+                cfg.ReceiveEndpoint(queue, endpoint =>
+                {
+                    ConfigureQueue(endpoint);
+                    endpoint.Handler<JudgeSubmission>(_ => Task.CompletedTask);
+                });
+            }
+        });
+        await bus.DeployAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using Judge.Data;
+using Judge.Sandbox;
+using Judge.Worker.Judging;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Judge.Worker.Heartbeats;
+
+/// <summary>
+/// Every few seconds: renews the leases of the submissions being judged here (so a live worker keeps
+/// them however long judging takes) and records this worker's state for operators and the API.
+/// </summary>
+public sealed class HeartbeatService(
+    IServiceScopeFactory scopes,
+    SandboxRunner sandbox,
+    JudgeSlots slots,
+    InFlightSubmissions inFlight,
+    IOptions<WorkerOptions> options,
+    ILogger<HeartbeatService> logger) : BackgroundService
+{
+    private readonly WorkerOptions _options = options.Value;
+    private readonly DateTime _startedAt = DateTime.UtcNow;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval);
+        do
+        {
+            try
+            {
+                await BeatAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Heartbeat of worker {WorkerId} failed", _options.Id);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task BeatAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<JudgeDbContext>();
+        var judging = inFlight.Ids;
+        if (judging.Count > 0)
+        {
+            await new SubmissionStore(db).RenewLeasesAsync(judging, _options.Id, _options.LeaseDuration, cancellationToken);
+        }
+
+        var pool = JsonSerializer.Serialize(sandbox.WarmPoolCounts());
+        var languages = JsonSerializer.Serialize(sandbox.Image?.LanguageVersions ?? new Dictionary<string, string>());
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO worker_heartbeats (worker_id, host_name, started_at, last_seen_at, accelerator, image_version, slots, in_flight, warm_pool, languages)
+            VALUES ({_options.Id}, {Environment.MachineName}, {_startedAt}, now(), {sandbox.Accelerator.Accelerator.ToString()}, {sandbox.Image?.Version},
+                    {slots.Capacity}, {slots.InUse}, {pool}::jsonb, {languages}::jsonb)
+            ON CONFLICT (worker_id) DO UPDATE SET last_seen_at = now(), accelerator = excluded.accelerator, image_version = excluded.image_version,
+                slots = excluded.slots, in_flight = excluded.in_flight, warm_pool = excluded.warm_pool, languages = excluded.languages
+            """, cancellationToken);
+    }
+}

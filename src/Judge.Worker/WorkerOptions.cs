@@ -1,0 +1,23 @@
+using System.Security.Cryptography;
+
+namespace Judge.Worker;
+
+/// <summary>Settings of a worker host (section "Worker"). Its judging slots are the sandbox's MaxConcurrentVms.</summary>
+public sealed class WorkerOptions
+{
+    public const string SectionName = "Worker";
+
+    /// <summary>Names this worker in claims, heartbeats and logs; unique per process start.</summary>
+    public string Id { get; set; } = $"{Environment.MachineName}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+
+    /// <summary>How long a claim holds without renewal; a dead worker's submissions are free again after it.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Claims of one submission before it ends as InternalError rather than be tried again.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Test inputs and answers by SHA-256; outside the clone, shared by the workers of one host.</summary>
+    public string? TestDataDirectory { get; set; }
+}

@@ -1,0 +1,60 @@
+using Judge.Data;
+using Judge.Hosting;
+using Judge.Messaging;
+using Judge.Sandbox;
+using Judge.Worker.Heartbeats;
+using Judge.Worker.Judging;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Judge.Worker;
+
+public static class WorkerServiceCollectionExtensions
+{
+    /// <summary>A worker host: the sandbox (started first), judging, both lanes' consumers, heartbeats.</summary>
+    public static HostApplicationBuilder AddJudgeWorker(this HostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        builder.Logging.AddJudgeSerilog(configuration);
+        services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.SectionName));
+        services.AddJudgeData(configuration);
+        services.AddSandbox(configuration);
+
+        var slots = Math.Max(1, configuration.GetSection(SandboxOptions.SectionName).Get<SandboxOptions>()?.MaxConcurrentVms ?? new SandboxOptions().MaxConcurrentVms);
+        services.AddSingleton(new JudgeSlots(slots));
+        services.AddSingleton<InFlightSubmissions>();
+        services.AddSingleton<TestDataCache>();
+        services.AddSingleton<SubmissionJudge>();
+        services.AddScoped<SubmissionStore>();
+
+        var rabbit = configuration.GetSection(RabbitMqOptions.SectionName).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        services.AddMassTransit(bus =>
+        {
+            bus.AddConsumer<JudgeSubmissionConsumer, JudgeSubmissionConsumerDefinition>();
+            bus.UsingRabbitMq((context, cfg) =>
+            {
+                JudgeQueues.ConfigureHost(cfg, rabbit);
+                // Prefetch stays at the slot count (batch: half), so idle workers elsewhere get the rest.
+                cfg.ReceiveEndpoint(JudgeQueues.Interactive, endpoint =>
+                {
+                    JudgeQueues.ConfigureQueue(endpoint);
+                    endpoint.PrefetchCount = slots;
+                    endpoint.ConcurrentMessageLimit = slots;
+                    endpoint.ConfigureConsumer<JudgeSubmissionConsumer>(context);
+                });
+                cfg.ReceiveEndpoint(JudgeQueues.Batch, endpoint =>
+                {
+                    JudgeQueues.ConfigureQueue(endpoint);
+                    endpoint.PrefetchCount = Math.Max(1, slots / 2);
+                    endpoint.ConcurrentMessageLimit = Math.Max(1, slots / 2);
+                    endpoint.ConfigureConsumer<JudgeSubmissionConsumer>(context);
+                });
+            });
+        });
+        services.AddHostedService<HeartbeatService>();
+        return builder;
+    }
+}

@@ -1,0 +1,161 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Judge.Api.Submissions;
+using Judge.Data.Submissions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Judge.Fleet.IntegrationTests;
+
+/// <summary>Integration tests: concurrency, duplicate commands, and submissions that lost their way.</summary>
+[Collection(Fleet.Name)]
+public sealed class DeliveryTests(FleetFixture fleet)
+{
+    [Fact]
+    public async Task Ten_concurrent_submissions_are_all_judged_correctly()
+    {
+        const string wrong = "a, b = map(int, input().split())\nprint(a - b)\n";
+        var submitted = await Task.WhenAll(Enumerable.Range(0, 10).Select(async i =>
+            (Expected: i % 2 == 0 ? "Accepted" : "WrongAnswer", Id: await fleet.SubmitAsync("sum", "python", i % 2 == 0 ? Problems.SumPython : wrong))));
+
+        var results = await Task.WhenAll(submitted.Select(s => fleet.WaitForVerdictAsync(s.Id)));
+
+        Assert.Equal(submitted.Select(s => s.Expected), results.Select(r => r.GetProperty("verdict").GetString()));
+        Assert.All(results, r => Assert.Equal(1, r.GetProperty("attempt").GetInt32()));
+        Assert.Equal(10, results.Select(r => r.GetProperty("vmId").GetString()).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task The_same_judge_command_delivered_twice_is_judged_once()
+    {
+        var whileJudging = await fleet.SubmitAsync("sum", "python", Problems.SumPython);
+        await Sender().SendAsync(whileJudging, Lanes.Interactive, CancellationToken.None);
+        var first = await fleet.WaitForVerdictAsync(whileJudging);
+
+        await Sender().SendAsync(whileJudging, Lanes.Interactive, CancellationToken.None);
+        await WaitForEmptyQueuesAsync();
+        var again = await fleet.WaitForVerdictAsync(whileJudging);
+
+        Assert.Equal("Accepted", again.GetProperty("verdict").GetString());
+        Assert.Equal(1, again.GetProperty("attempt").GetInt32());
+        Assert.Equal(first.GetProperty("finishedAt").GetDateTime(), again.GetProperty("finishedAt").GetDateTime());
+        Assert.Equal(first.GetProperty("vmId").GetString(), again.GetProperty("vmId").GetString());
+        var rows = await fleet.WithDbAsync(db => db.TestResults.CountAsync(r => r.SubmissionId == whileJudging));
+        Assert.Equal(3, rows);
+        var publishes = await fleet.WithDbAsync(db => db.Submissions.Where(s => s.Id == whileJudging).Select(s => s.PublishCount).SingleAsync());
+        Assert.Equal(3, publishes);
+    }
+
+    [Fact]
+    public async Task A_submission_whose_command_never_reached_the_broker_is_sent_by_the_sweeper()
+    {
+        var id = await InsertSubmissionAsync(s =>
+        {
+            s.Status = SubmissionStatus.Queued;
+            s.CreatedAt = DateTime.UtcNow.AddMinutes(-1);
+        });
+
+        await Sweeper().SweepAsync(CancellationToken.None);
+        var result = await fleet.WaitForVerdictAsync(id);
+
+        Assert.Equal("Accepted", result.GetProperty("verdict").GetString());
+    }
+
+    [Fact]
+    public async Task A_submission_whose_workers_kept_vanishing_ends_as_an_internal_error_not_stuck()
+    {
+        var id = await InsertSubmissionAsync(s =>
+        {
+            s.Status = SubmissionStatus.Judging;
+            s.Attempt = 3;
+            s.WorkerId = "dead-worker";
+            s.LeaseExpiresAt = DateTime.UtcNow.AddMinutes(-10);
+            s.PublishedAt = DateTime.UtcNow.AddMinutes(-10);
+        });
+
+        await Sweeper().SweepAsync(CancellationToken.None);
+        var result = await fleet.WaitForVerdictAsync(id);
+
+        Assert.Equal("InternalError", result.GetProperty("verdict").GetString());
+        Assert.Contains("3 attempts", result.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_worker_gives_up_on_a_submission_after_the_maximum_attempts()
+    {
+        var id = await InsertSubmissionAsync(s =>
+        {
+            s.Status = SubmissionStatus.Judging;
+            s.Attempt = 3;
+            s.WorkerId = "dead-worker";
+            s.LeaseExpiresAt = DateTime.UtcNow.AddSeconds(-1);
+        });
+
+        await Sender().SendAsync(id, Lanes.Interactive, CancellationToken.None);
+        var result = await fleet.WaitForVerdictAsync(id);
+
+        Assert.Equal("InternalError", result.GetProperty("verdict").GetString());
+        Assert.StartsWith("Gave up after 3 attempts", result.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(4, result.GetProperty("attempt").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_batch_submission_is_judged_through_the_batch_lane()
+    {
+        var id = await fleet.SubmitAsync("sum", "python", Problems.SumPython, priority: "batch");
+
+        var result = await fleet.WaitForVerdictAsync(id);
+
+        Assert.Equal("Accepted", result.GetProperty("verdict").GetString());
+        Assert.Equal("batch", result.GetProperty("priority").GetString());
+    }
+
+    private JudgeCommandSender Sender() => fleet.Api.Services.GetRequiredService<JudgeCommandSender>();
+
+    private SubmissionSweeper Sweeper() => fleet.Api.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<SubmissionSweeper>().Single();
+
+    /// <summary>A submission row written straight to the database, as a crashed API or worker would have left it.</summary>
+    private async Task<Guid> InsertSubmissionAsync(Action<Submission> state)
+    {
+        var problem = await fleet.Client(fleet.AdminKey).GetFromJsonAsync<JsonElement>("/api/problems/sum", FleetFixture.Json);
+        return await fleet.WithDbAsync(async db =>
+        {
+            var alice = await db.ApiKeys.Where(k => k.Name == "alice").Select(k => k.Id).SingleAsync();
+            var versionId = await db.Problems.Where(p => p.Slug == "sum").Select(p => p.CurrentVersionId!.Value).SingleAsync();
+            var submission = new Submission
+            {
+                Id = Guid.CreateVersion7(),
+                ApiKeyId = alice,
+                ProblemId = problem.GetProperty("id").GetGuid(),
+                ProblemVersionId = versionId,
+                Language = "python",
+                Source = Problems.SumPython,
+                CreatedAt = DateTime.UtcNow,
+            };
+            state(submission);
+            db.Submissions.Add(submission);
+            await db.SaveChangesAsync();
+            return submission.Id;
+        });
+    }
+
+    /// <summary>Both lanes drained and acknowledged: every command sent so far has been consumed.</summary>
+    private async Task WaitForEmptyQueuesAsync()
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while (true)
+        {
+            var listing = await LocalServices.RunAsync("rabbitmqctl", "list_queues", "-p", fleet.VirtualHost, "--quiet", "--no-table-headers",
+                "name", "messages");
+            var busy = listing.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l.Split('\t', ' '))
+                .Any(cols => cols[0] is "judge-interactive" or "judge-batch" && cols[^1] != "0");
+            if (!busy)
+            {
+                return;
+            }
+
+            await Task.Delay(200, deadline.Token);
+        }
+    }
+}

@@ -1,0 +1,221 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Judge.Api;
+using Judge.Data;
+using Judge.Data.Keys;
+using Judge.Worker;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace Judge.Fleet.IntegrationTests;
+
+/// <summary>
+/// The whole fleet for one test run: a fresh database and RabbitMQ virtual host on the servers that
+/// deploy/services.sh runs, the API on Kestrel at a random loopback port, and one worker judging in VMs.
+/// </summary>
+public sealed class FleetFixture : IAsyncLifetime
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly string _suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+    private readonly string _testData = Directory.CreateTempSubdirectory("judge-testdata-").FullName;
+    private readonly List<HttpClient> _clients = [];
+    private string _serverConnectionString = "";
+
+    public WebApplication Api { get; private set; } = null!;
+
+    public IHost Worker { get; private set; } = null!;
+
+    public Uri ApiAddress { get; private set; } = null!;
+
+    public Dictionary<string, string?> Settings { get; } = [];
+
+    public string VirtualHost => $"judge-test-{_suffix}";
+
+    public string AdminKey { get; private set; } = "";
+
+    public string AliceKey { get; private set; } = "";
+
+    public string BobKey { get; private set; } = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        var services = await LocalServices.StartAsync();
+        _serverConnectionString = services["ConnectionStrings:Judge"];
+        var database = $"judge_test_{_suffix}";
+        await using (var server = new NpgsqlConnection(_serverConnectionString))
+        {
+            await server.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", server);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await LocalServices.RunAsync("rabbitmqctl", "add_vhost", VirtualHost);
+        await LocalServices.RunAsync("rabbitmqctl", "set_permissions", "-p", VirtualHost, services["RabbitMq:Username"], ".*", ".*", ".*");
+
+        Settings["ConnectionStrings:Judge"] = new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = database }.ConnectionString;
+        foreach (var key in new[] { "Host", "Port", "Username", "Password" })
+        {
+            Settings[$"RabbitMq:{key}"] = services[$"RabbitMq:{key}"];
+        }
+
+        Settings["RabbitMq:VirtualHost"] = VirtualHost;
+        Settings["Serilog:MinimumLevel"] = "Warning";
+        Settings["Sandbox:MaxConcurrentVms"] = "4";
+        Settings["Sandbox:WarmPoolSize"] = "1";
+        Settings["Sandbox:WarmLanguages:0"] = "python";
+        Settings["Sandbox:WarmLanguages:1"] = "c";
+        Settings["Worker:TestDataDirectory"] = _testData;
+        Settings["Worker:HeartbeatInterval"] = "00:00:02";
+        // The tests call the sweeper themselves.
+        Settings["Api:SweepInterval"] = "01:00:00";
+
+        var api = WebApplication.CreateBuilder();
+        api.Configuration.AddInMemoryCollection(Settings);
+        api.WebHost.UseUrls("http://127.0.0.1:0");
+        api.AddJudgeApi();
+        Api = api.Build();
+        await Api.PrepareJudgeAsync();
+        Api.MapJudgeApi();
+        await Api.StartAsync();
+        ApiAddress = new Uri(Api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+
+        var worker = Host.CreateApplicationBuilder();
+        worker.Configuration.AddInMemoryCollection(Settings);
+        worker.AddJudgeWorker();
+        Worker = worker.Build();
+        await Worker.StartAsync();
+
+        AdminKey = await CreateKeyAsync("admin", isAdmin: true);
+        AliceKey = await CreateKeyAsync("alice", isAdmin: false);
+        BobKey = await CreateKeyAsync("bob", isAdmin: false);
+        await CreateProblemAsync(Problems.Sum);
+        await CreateProblemAsync(Problems.Hello);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+
+        await Worker.StopAsync();
+        Worker.Dispose();
+        await Api.StopAsync();
+        await Api.DisposeAsync();
+        await using (var server = new NpgsqlConnection(_serverConnectionString))
+        {
+            await server.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS judge_test_{_suffix} WITH (FORCE)", server);
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        await LocalServices.RunAsync("rabbitmqctl", "delete_vhost", VirtualHost);
+        Directory.Delete(_testData, recursive: true);
+    }
+
+    /// <summary>An HTTP client of the API; with a key unless <paramref name="key"/> is null.</summary>
+    public HttpClient Client(string? key)
+    {
+        var client = new HttpClient { BaseAddress = ApiAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        }
+
+        _clients.Add(client);
+        return client;
+    }
+
+    public async Task CreateProblemAsync(object problem)
+    {
+        using var response = await Client(AdminKey).PostAsJsonAsync("/api/problems", problem, Json);
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+    }
+
+    /// <summary>Submits as <paramref name="key"/> (Alice by default) and returns the submission id.</summary>
+    public async Task<Guid> SubmitAsync(string problem, string language, string source, string? key = null, string priority = "interactive")
+    {
+        using var response = await Client(key ?? AliceKey).PostAsJsonAsync("/api/submissions", new { problem, language, source, priority }, Json);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(Json);
+        Assert.Equal($"/api/submissions/{body.GetProperty("id").GetGuid()}", response.Headers.Location!.ToString());
+        return body.GetProperty("id").GetGuid();
+    }
+
+    /// <summary>Polls the submission, as a client would, until it is judged.</summary>
+    public async Task<JsonElement> WaitForVerdictAsync(Guid id, string? key = null)
+    {
+        var client = Client(key ?? AliceKey);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        while (true)
+        {
+            var submission = await client.GetFromJsonAsync<JsonElement>($"/api/submissions/{id}", Json, deadline.Token);
+            if (submission.GetProperty("status").GetString() == "Done")
+            {
+                return submission;
+            }
+
+            await Task.Delay(200, deadline.Token);
+        }
+    }
+
+    public async Task<T> WithDbAsync<T>(Func<JudgeDbContext, Task<T>> work)
+    {
+        await using var scope = Api.Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<JudgeDbContext>());
+    }
+
+    private Task<string> CreateKeyAsync(string name, bool isAdmin) => WithDbAsync(async db =>
+    {
+        var (key, row) = ApiKey.Create(name, isAdmin);
+        db.ApiKeys.Add(row);
+        await db.SaveChangesAsync();
+        return key;
+    });
+}
+
+[CollectionDefinition(Name)]
+public sealed class Fleet : ICollectionFixture<FleetFixture>
+{
+    public const string Name = "Fleet";
+}
+
+/// <summary>The problems every fleet test may use.</summary>
+public static class Problems
+{
+    public static readonly object Sum = new
+    {
+        slug = "sum",
+        title = "A plus B",
+        // Generous: under TCG with several VMs per core, guest CPU time inflates with host contention.
+        timeLimitMs = 5000,
+        memoryLimitMb = 64,
+        outputLimitKb = 64,
+        tests = new[]
+        {
+            new { name = "sample", input = "1 2\n", answer = "3\n", sample = true },
+            new { name = "negative", input = "-5 3\n", answer = "-2\n", sample = false },
+            new { name = "large", input = "1000000000 1000000000\n", answer = "2000000000\n", sample = false },
+        },
+    };
+
+    public static readonly object Hello = new
+    {
+        slug = "hello",
+        title = "Hello",
+        timeLimitMs = 2000,
+        memoryLimitMb = 128,
+        tests = new[] { new { name = "only", input = "", answer = "Hello, World!\n", sample = true } },
+    };
+
+    public const string SumPython = "a, b = map(int, input().split())\nprint(a + b)\n";
+}

@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+
+namespace Judge.Fleet.IntegrationTests;
+
+/// <summary>Integration tests: what operators and client authors rely on (health, OpenAPI, languages, heartbeats).</summary>
+[Collection(Fleet.Name)]
+public sealed class OperationsTests(FleetFixture fleet)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Liveness_needs_no_key_and_readiness_reports_postgres_and_rabbitmq()
+    {
+        using var live = await fleet.Client(null).GetAsync(new Uri("/healthz", UriKind.Relative), Ct);
+        var ready = await fleet.Client(null).GetFromJsonAsync<JsonElement>("/readyz", FleetFixture.Json, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal("Healthy", ready.GetProperty("status").GetString());
+        var checks = ready.GetProperty("checks");
+        Assert.Equal("Healthy", checks.GetProperty("postgres").GetProperty("status").GetString());
+        Assert.Contains(checks.EnumerateObject(), c => c.Name.Contains("masstransit", StringComparison.OrdinalIgnoreCase)
+            && c.Value.GetProperty("status").GetString() == "Healthy");
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_api()
+    {
+        var document = await fleet.Client(null).GetFromJsonAsync<JsonElement>("/openapi/v1.json", FleetFixture.Json, Ct);
+
+        var paths = document.GetProperty("paths");
+        foreach (var path in new[] { "/api/submissions", "/api/submissions/{id}", "/api/problems", "/api/problems/{problem}", "/api/languages" })
+        {
+            Assert.True(paths.TryGetProperty(path, out _), $"OpenAPI lacks {path}");
+        }
+    }
+
+    [Fact]
+    public async Task Languages_carry_the_versions_the_workers_guest_image_reports()
+    {
+        await WaitForHeartbeatAsync();
+
+        var languages = await fleet.Client(fleet.AliceKey).GetFromJsonAsync<JsonElement>("/api/languages", FleetFixture.Json, Ct);
+
+        var python = languages.EnumerateArray().Single(l => l.GetProperty("id").GetString() == "python");
+        Assert.StartsWith("Python 3", python.GetProperty("version").GetString(), StringComparison.Ordinal);
+        Assert.Equal(Judge.Sandbox.Languages.LanguageRegistry.All.Select(l => l.Id), languages.EnumerateArray().Select(l => l.GetProperty("id").GetString()));
+    }
+
+    [Fact]
+    public async Task The_worker_reports_its_slots_pool_and_accelerator_in_heartbeats()
+    {
+        var heartbeat = await WaitForHeartbeatAsync();
+
+        Assert.Equal(4, heartbeat.Slots);
+        Assert.Contains(heartbeat.Accelerator, Enum.GetNames<Judge.Sandbox.Vms.Accelerator>());
+        Assert.Contains("\"python\"", heartbeat.WarmPool, StringComparison.Ordinal);
+        Assert.True(heartbeat.LastSeenAt > DateTime.UtcNow.AddMinutes(-1));
+    }
+
+    private async Task<Data.Workers.WorkerHeartbeat> WaitForHeartbeatAsync()
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var heartbeat = await fleet.WithDbAsync(db => db.WorkerHeartbeats.AsNoTracking().FirstOrDefaultAsync());
+            if (heartbeat is not null)
+            {
+                return heartbeat;
+            }
+
+            await Task.Delay(200, deadline.Token);
+        }
+    }
+}

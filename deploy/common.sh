@@ -7,8 +7,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ensure_root() {
   if ((EUID != 0)); then
     command -v sudo >/dev/null || { echo "$0: run as root (or install sudo)" >&2; exit 1; }
-    exec sudo --preserve-env=HOME,JUDGE_CACHE_DIR,JUDGE_DEBIAN_MIRROR,JUDGE_DEBIAN_SECURITY_MIRROR,DOTNET_ROOT \
-      env "PATH=$PATH" "$0" "$@"
+    local keep
+    keep=$(compgen -e | grep -E '^(JUDGE_|DOTNET_)' | paste -sd, -)
+    exec sudo --preserve-env="HOME${keep:+,$keep}" env "PATH=$PATH" "$0" "$@"
   fi
 }
 

@@ -35,6 +35,7 @@ IMAGE_BUILD_PACKAGES=(
   coreutils
 )
 FLEET_PACKAGES=(
+  curl                 # the quick start waits for the API's health endpoint
   postgresql           # PostgreSQL 15 server (initdb, pg_ctl, postgres); deploy/services.sh runs our own cluster
   postgresql-client    # psql, pg_isready
   rabbitmq-server      # RabbitMQ 3.10 and its Erlang runtime; deploy/services.sh runs our own node

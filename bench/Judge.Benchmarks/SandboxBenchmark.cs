@@ -60,7 +60,7 @@ public static class SandboxBenchmark
         {
             MaxConcurrentVms = 2,
             WarmPoolSize = 1,
-            WarmLanguages = { "shell" },
+            WarmLanguages = { "python" },
             HealthCheckInterval = TimeSpan.FromHours(1),
         };
         await using var sandbox = new SandboxRunner(Microsoft.Extensions.Options.Options.Create(options), loggerFactory);
@@ -79,10 +79,10 @@ public static class SandboxBenchmark
 
         rows.Add(new Row(cold));
 
-        if (launcher.SnapshotPath is { } snapshot)
+        if (await launcher.SnapshotPathAsync("python") is { } snapshot)
         {
             Progress("snapshot restores");
-            var restore = new Samples("snapshot restore: QEMU start to first agent reply");
+            var restore = new Samples("snapshot restore (python): QEMU start to first agent reply");
             var reseed = new Samples("reseed after restore (entropy + clock)");
             for (var i = 0; i < runs; i++)
             {
@@ -95,7 +95,7 @@ public static class SandboxBenchmark
             rows.Add(new Row(reseed));
 
             Progress("idle VM memory");
-            var restoredRss = new Samples("QEMU RSS of an idle VM restored from the snapshot (MiB)");
+            var restoredRss = new Samples("QEMU RSS of an idle VM restored from the python snapshot (MiB)");
             var bootedRss = new Samples("QEMU RSS of an idle cold-booted VM (MiB)");
             for (var i = 0; i < Math.Min(runs, 3); i++)
             {
@@ -115,7 +115,7 @@ public static class SandboxBenchmark
         {
             await sandbox.WhenWarmAsync();
             var clock = Stopwatch.StartNew();
-            await using var session = await sandbox.OpenSessionAsync("shell", cancellationToken);
+            await using var session = await sandbox.OpenSessionAsync("python", cancellationToken);
             warm.Add(clock.Elapsed.TotalMilliseconds);
             if (!session.WarmPoolHit)
             {
@@ -126,11 +126,11 @@ public static class SandboxBenchmark
         rows.Add(new Row(warm));
 
         Progress("first python run in fresh VMs");
-        var firstPython = new Samples("python3 -c 'print(1)', first run in a fresh VM");
+        var firstPython = new Samples("python3 -c 'print(1)', first run in a fresh VM from the python snapshot");
         for (var i = 0; i < runs; i++)
         {
             await sandbox.WhenWarmAsync();
-            await using var session = await sandbox.OpenSessionAsync("shell", cancellationToken);
+            await using var session = await sandbox.OpenSessionAsync("python", cancellationToken);
             var clock = Stopwatch.StartNew();
             await session.ExecuteAsync(new GuestCommand(["python3", "-c", "print(1)"]), cancellationToken);
             firstPython.Add(clock.Elapsed.TotalMilliseconds);
@@ -170,7 +170,7 @@ public static class SandboxBenchmark
                 ("run the compiled program", ["/box/bench"], [nativeBinary]),
             };
 
-            await using var session = await sandbox.OpenSessionAsync("shell", cancellationToken);
+            await using var session = await sandbox.OpenSessionAsync("python", cancellationToken);
             await session.WriteFileAsync("/box/bench.c", Encoding.UTF8.GetBytes(CSource), cancellationToken);
             var rows = new List<Row>();
             foreach (var (name, guest, host) in cases)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Judge.Sandbox.Languages;
 using Judge.Sandbox.Pool;
 using Judge.Sandbox.Qemu;
@@ -22,6 +21,7 @@ public sealed class SandboxRunner : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _slots;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _active = new();
     private IVmLauncher? _launcher;
     private WarmPool? _pool;
     private AcceleratorChoice? _accelerator;
@@ -94,6 +94,9 @@ public sealed class SandboxRunner : IAsyncDisposable
             _accelerator.Accelerator, _accelerator.Reason, _pool.PoolSize, string.Join(", ", _pool.Languages));
     }
 
+    /// <summary>VMs held by open sessions now.</summary>
+    public IReadOnlyCollection<string> ActiveVmIds => [.. _active.Keys];
+
     /// <summary>Idle warm VMs per pooled language, for heartbeats and health output.</summary>
     public IReadOnlyDictionary<string, int> WarmPoolCounts() =>
         Pool.Languages.ToDictionary(l => l, Pool.IdleCount);
@@ -114,7 +117,13 @@ public sealed class SandboxRunner : IAsyncDisposable
         try
         {
             var lease = await Pool.AcquireAsync(lang.Id, cancellationToken);
-            return new SandboxSession(lease, lang, () => _slots.Release(), _loggerFactory.CreateLogger<SandboxSession>());
+            var vmId = lease.Vm.Id;
+            _active.TryAdd(vmId, 0);
+            return new SandboxSession(lease, lang, () =>
+            {
+                _active.TryRemove(vmId, out _);
+                _slots.Release();
+            }, _loggerFactory.CreateLogger<SandboxSession>());
         }
         catch
         {
@@ -184,25 +193,13 @@ public sealed class SandboxRunner : IAsyncDisposable
             _logger.LogWarning("Removed {Count} VMs left behind by dead processes", orphans);
         }
 
-        var tcg = new QemuLauncher(_options, image, host, Vms.Accelerator.Tcg, _loggerFactory);
+        var snapshots = _options.UseSnapshots ? new SnapshotStore(cache, _logger) : null;
+        var tcg = new QemuLauncher(_options, image, host, Vms.Accelerator.Tcg, snapshots, _loggerFactory);
         _accelerator = await AcceleratorSelector.SelectAsync(_options, tcg, cache, _logger, cancellationToken);
         var launcher = _accelerator.Accelerator == Vms.Accelerator.Tcg
             ? tcg
-            : new QemuLauncher(_options, image, host, _accelerator.Accelerator, _loggerFactory);
+            : new QemuLauncher(_options, image, host, _accelerator.Accelerator, snapshots, _loggerFactory);
         _logger.LogInformation("Guest image {ImageVersion} ({Directory}); {Qemu}", image.Version, image.Directory, host.QemuVersion);
-        if (_options.UseSnapshots)
-        {
-            try
-            {
-                var (path, coldBootMs) = await new SnapshotStore(cache, _logger).EnsureAsync(launcher, _options, cancellationToken);
-                launcher.UseSnapshot(path, coldBootMs);
-            }
-            catch (Exception e) when (e is SandboxVmException or IOException or InvalidOperationException or JsonException)
-            {
-                _logger.LogWarning(e, "No memory snapshot: refilling the pool by cold boots");
-            }
-        }
-
         return launcher;
     }
 

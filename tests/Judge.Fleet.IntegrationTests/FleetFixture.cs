@@ -204,7 +204,7 @@ public static class Problems
         {
             new { name = "sample", input = "1 2\n", answer = "3\n", sample = true },
             new { name = "negative", input = "-5 3\n", answer = "-2\n", sample = false },
-            new { name = "large", input = "1000000000 1000000000\n", answer = "2000000000\n", sample = false },
+            new { name = "large", input = "2000000000 2000000000\n", answer = "4000000000\n", sample = false },
         },
     };
 

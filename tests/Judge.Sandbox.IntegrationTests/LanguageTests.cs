@@ -1,24 +1,18 @@
+using Judge.Sandbox.Languages;
+
 namespace Judge.Sandbox.IntegrationTests;
 
 /// <summary>Integration tests: every language compiles and runs in a real VM.</summary>
 [Collection(RealVms.Name)]
 public sealed class LanguageTests(SandboxFixture fixture)
 {
-    public static TheoryData<string, string> HelloWorlds => new()
-    {
-        { "python", "print('Hello, World!')" },
-        { "javascript", "console.log('Hello, World!');" },
-        { "c", "#include <stdio.h>\nint main(void) { puts(\"Hello, World!\"); return 0; }" },
-        { "cpp", "#include <bits/stdc++.h>\nint main() { std::cout << \"Hello, World!\" << std::endl; }" },
-        { "java", "public class Main { public static void main(String[] args) { System.out.println(\"Hello, World!\"); } }" },
-        { "shell", "echo 'Hello, World!'" },
-    };
+    public static TheoryData<string> Languages => [.. LanguageRegistry.All.Select(l => l.Id)];
 
     [Theory]
-    [MemberData(nameof(HelloWorlds))]
-    public async Task Hello_world_runs_and_reports_the_accelerator(string language, string source)
+    [MemberData(nameof(Languages))]
+    public async Task Hello_world_runs_and_reports_the_accelerator(string language)
     {
-        var result = await fixture.RunAsync(language, source);
+        var result = await fixture.RunAsync(language, LanguageRegistry.Get(language).HelloWorld);
 
         Assert.False(result.CompilationFailed, result.Compile?.StderrText);
         Assert.NotNull(result.Run);

@@ -24,7 +24,7 @@ public static class AdminCommands
             Console.WriteLine(applied.Count == 0 ? "Schema is up to date." : $"Applied: {string.Join(", ", applied)}");
             var rabbit = host.Services.GetRequiredService<IConfiguration>().GetSection(RabbitMqOptions.SectionName).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
             await JudgeQueues.DeployTopologyAsync(rabbit, ct);
-            Console.WriteLine($"Queues {JudgeQueues.Interactive} and {JudgeQueues.Batch} are declared on {rabbit.Host}:{rabbit.Port}{rabbit.VirtualHost}.");
+            Console.WriteLine($"Queues {JudgeQueues.Interactive} and {JudgeQueues.Batch} are declared on {rabbit.Host}:{rabbit.Port}, virtual host '{rabbit.VirtualHost}'.");
             return 0;
         });
         return command;

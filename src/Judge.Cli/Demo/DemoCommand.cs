@@ -16,11 +16,18 @@ public static class DemoCommand
 
     public static Command Create()
     {
-        var api = new Option<Uri>("--api") { Description = "The API's base URL.", DefaultValueFactory = _ => new Uri("http://127.0.0.1:5080") };
+        var api = new Option<string>("--api") { Description = "The API's base URL.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var key = new Option<string>("--key") { Description = "An admin API key.", Required = true };
         var examples = new Option<DirectoryInfo>("--examples") { Description = "Directory of example problems.", DefaultValueFactory = _ => new DirectoryInfo("examples/problems") };
         var command = new Command("demo", "Create the example problems, submit their example solutions and print the verdicts.") { api, key, examples };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(api)!, parse.GetValue(key)!, parse.GetValue(examples)!, ct));
+        api.Validators.Add(result =>
+        {
+            if (!Uri.TryCreate(result.GetValueOrDefault<string>(), UriKind.Absolute, out _))
+            {
+                result.AddError($"--api must be an absolute URL such as http://127.0.0.1:5080; got '{result.GetValueOrDefault<string>()}'.");
+            }
+        });
+        command.SetAction((parse, ct) => RunAsync(new Uri(parse.GetValue(api)!), parse.GetValue(key)!, parse.GetValue(examples)!, ct));
         return command;
     }
 

@@ -13,16 +13,6 @@ namespace Judge.Cli.Sandbox;
 /// <summary>`judge sandbox …`: run code in the VM sandbox directly, without the fleet.</summary>
 public static class SandboxCommands
 {
-    private static readonly Dictionary<string, string> HelloWorlds = new()
-    {
-        ["python"] = "print('Hello, World!')\n",
-        ["c"] = "#include <stdio.h>\nint main(void) { puts(\"Hello, World!\"); return 0; }\n",
-        ["javascript"] = "console.log('Hello, World!');\n",
-        ["cpp"] = "#include <iostream>\nint main() { std::cout << \"Hello, World!\" << std::endl; }\n",
-        ["java"] = "public class Main { public static void main(String[] a) { System.out.println(\"Hello, World!\"); } }\n",
-        ["shell"] = "echo 'Hello, World!'\n",
-    };
-
     private static readonly string[] TableHeader =
         ["language", "result", "stdout", "warm", "setup ms", "boot ms", "connect ms", "compile ms", "run cpu ms", "run wall ms", "total ms", "vm"];
 
@@ -51,9 +41,9 @@ public static class SandboxCommands
     {
         foreach (var id in languages)
         {
-            if (LanguageRegistry.Find(id) is null || !HelloWorlds.ContainsKey(id))
+            if (LanguageRegistry.Find(id) is null)
             {
-                await Console.Error.WriteLineAsync($"Unknown language '{id}'. Known: {string.Join(", ", HelloWorlds.Keys)}.");
+                await Console.Error.WriteLineAsync($"Unknown language '{id}'. Known: {string.Join(", ", LanguageRegistry.All.Select(l => l.Id))}.");
                 return 2;
             }
         }
@@ -79,7 +69,7 @@ public static class SandboxCommands
         var failures = 0;
         foreach (var id in languages)
         {
-            var result = await sandbox.RunAsync(new SandboxRunRequest(id) { Source = HelloWorlds[id] }, cancellationToken);
+            var result = await sandbox.RunAsync(new SandboxRunRequest(id) { Source = LanguageRegistry.Get(id).HelloWorld }, cancellationToken);
             var ok = result.Run is { Succeeded: true } run && run.StdoutText.Trim() == "Hello, World!";
             failures += ok ? 0 : 1;
             var t = result.Timings;

@@ -2,13 +2,18 @@ using Judge.Sandbox.Running;
 
 namespace Judge.Sandbox.Languages;
 
-/// <summary>How to compile and run one language inside the guest image. Paths are guest paths under /box.</summary>
+/// <summary>
+/// How to compile and run one language inside the guest image. Paths are guest paths under /box.
+/// <see cref="HelloWorld"/> prints "Hello, World!"; the sandbox compiles and runs it before taking the
+/// language's memory snapshot, so every VM starts with that toolchain already in its page cache.
+/// </summary>
 public sealed record Language(
     string Id,
     string DisplayName,
     string SourceFileName,
     IReadOnlyList<string>? CompileCommand,
-    IReadOnlyList<string> RunCommand)
+    IReadOnlyList<string> RunCommand,
+    string HelloWorld)
 {
     public string SourcePath => $"{GuestCommand.WorkDirectory}/{SourceFileName}";
 
@@ -21,33 +26,39 @@ public static class LanguageRegistry
     public static readonly Language C = new(
         "c", "C (gcc, C17)", "main.c",
         ["gcc", "-O2", "-std=gnu17", "-pipe", "-static", "-o", "/box/main", "/box/main.c", "-lm"],
-        ["/box/main"]);
+        ["/box/main"],
+        "#include <stdio.h>\nint main(void) { puts(\"Hello, World!\"); return 0; }\n");
 
     public static readonly Language Cpp = new(
         "cpp", "C++ (g++, C++17)", "main.cpp",
         ["g++", "-O2", "-std=gnu++17", "-pipe", "-static", "-o", "/box/main", "/box/main.cpp"],
-        ["/box/main"]);
+        ["/box/main"],
+        "#include <bits/stdc++.h>\nint main() { std::cout << \"Hello, World!\" << std::endl; }\n");
 
     public static readonly Language Python = new(
         "python", "Python 3", "main.py",
         null,
-        ["python3", "/box/main.py"]);
+        ["python3", "/box/main.py"],
+        "print('Hello, World!')\n");
 
     public static readonly Language JavaScript = new(
         "javascript", "JavaScript (Node.js)", "main.js",
         null,
-        ["node", "/box/main.js"]);
+        ["node", "/box/main.js"],
+        "console.log('Hello, World!');\n");
 
     /// <summary>The class must be called Main; serial GC because a judged program gets one CPU.</summary>
     public static readonly Language Java = new(
         "java", "Java 17", "Main.java",
         ["javac", "-encoding", "UTF-8", "-d", "/box", "/box/Main.java"],
-        ["java", "-XX:+UseSerialGC", "-Xss64m", "-cp", "/box", "Main"]);
+        ["java", "-XX:+UseSerialGC", "-Xss64m", "-cp", "/box", "Main"],
+        "public class Main { public static void main(String[] args) { System.out.println(\"Hello, World!\"); } }\n");
 
     public static readonly Language Shell = new(
         "shell", "Bash", "main.sh",
         null,
-        ["bash", "/box/main.sh"]);
+        ["bash", "/box/main.sh"],
+        "echo 'Hello, World!'\n");
 
     public static IReadOnlyList<Language> All { get; } = [C, Cpp, Python, JavaScript, Java, Shell];
 

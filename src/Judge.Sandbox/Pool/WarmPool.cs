@@ -143,7 +143,7 @@ internal sealed class WarmPool : IAsyncDisposable
             await warm.DisposeAsync();
         }
 
-        var vm = await _launcher.LaunchAsync(cancellationToken);
+        var vm = await _launcher.LaunchAsync(language, cancellationToken);
         _logger.LogInformation("No warm VM for {Language}: started VM {VmId} on demand", language, vm.Id);
         var timings = vm.StartTimings;
         return new VmLease(vm, WarmPoolHit: false, timings.SetupMs, timings.BootMs, timings.ConnectMs);
@@ -227,7 +227,7 @@ internal sealed class WarmPool : IAsyncDisposable
             IVm vm;
             try
             {
-                vm = await _launcher.LaunchAsync(stopping);
+                vm = await _launcher.LaunchAsync(pool.Language, stopping);
             }
             catch (Exception e)
             {

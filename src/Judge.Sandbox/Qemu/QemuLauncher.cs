@@ -1,6 +1,9 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text.Json;
+using Judge.Sandbox.Languages;
 using Judge.Sandbox.Processes;
 using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Vms;
@@ -18,19 +21,19 @@ internal sealed class QemuLauncher : IVmLauncher
     private readonly SandboxOptions _options;
     private readonly GuestImage _image;
     private readonly HostFacts _host;
+    private readonly SnapshotStore? _snapshots;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
-    private readonly Lock _statsLock = new();
-    private string? _snapshotPath;
-    private double _lastColdBootMs = double.MaxValue;
-    private double _lastRestoreMs;
+    private readonly ConcurrentDictionary<string, Lazy<Task<LanguageSnapshot?>>> _languageSnapshots = new(StringComparer.Ordinal);
 
-    public QemuLauncher(SandboxOptions options, GuestImage image, HostFacts host, Accelerator accelerator, ILoggerFactory loggerFactory)
+    public QemuLauncher(
+        SandboxOptions options, GuestImage image, HostFacts host, Accelerator accelerator, SnapshotStore? snapshots, ILoggerFactory loggerFactory)
     {
         _options = options;
         _image = image;
         _host = host;
         Accelerator = accelerator;
+        _snapshots = snapshots;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<QemuLauncher>();
     }
@@ -39,69 +42,64 @@ internal sealed class QemuLauncher : IVmLauncher
 
     public GuestImage Image => _image;
 
-    public string? SnapshotPath
-    {
-        get
-        {
-            lock (_statsLock)
-            {
-                return _snapshotPath;
-            }
-        }
-    }
-
     public HostFacts Host => _host;
 
-    /// <summary>Restores come from this snapshot from now on, while they stay faster than a cold boot.</summary>
-    public void UseSnapshot(string path, double coldBootMs)
+    /// <summary>
+    /// Restores the language's snapshot (taking it first, once per host, when there is none) while restores
+    /// stay faster than cold boots; cold-boots otherwise.
+    /// </summary>
+    public async Task<IVm> LaunchAsync(string language, CancellationToken cancellationToken)
     {
-        lock (_statsLock)
-        {
-            _snapshotPath = path;
-            _lastColdBootMs = coldBootMs;
-        }
-    }
-
-    public async Task<IVm> LaunchAsync(CancellationToken cancellationToken)
-    {
-        string? snapshot;
-        lock (_statsLock)
-        {
-            snapshot = _snapshotPath is not null && _lastRestoreMs < _lastColdBootMs ? _snapshotPath : null;
-        }
-
-        if (snapshot is not null)
+        if (await SnapshotForAsync(language) is { } snapshot && snapshot.Preferred)
         {
             try
             {
-                var restored = await RestoreAsync(snapshot, cancellationToken);
-                lock (_statsLock)
-                {
-                    _lastRestoreMs = restored.StartTimings.BootMs;
-                }
-
+                var restored = await RestoreAsync(snapshot.Path, cancellationToken);
+                snapshot.LastRestoreMs = restored.StartTimings.BootMs;
                 return restored;
             }
             catch (SandboxVmException e) when (!cancellationToken.IsCancellationRequested)
             {
-                // Deleted so that the next start takes a fresh one (seconds) instead of failing again.
-                _logger.LogWarning(e, "Snapshot restore from {Snapshot} failed; deleting it and cold-booting from now on", snapshot);
-                lock (_statsLock)
-                {
-                    _snapshotPath = null;
-                }
-
-                File.Delete(snapshot);
+                // Deleted so that the next start takes a fresh one instead of failing again.
+                _logger.LogWarning(e, "Restoring the {Language} snapshot {Snapshot} failed; deleting it and cold-booting", language, snapshot.Path);
+                snapshot.Broken = true;
+                File.Delete(snapshot.Path);
             }
         }
 
         var booted = await BootAsync(Accelerator, withQmp: false, _options.BootTimeout, cancellationToken);
-        lock (_statsLock)
+        if (await SnapshotForAsync(language) is { } measured)
         {
-            _lastColdBootMs = booted.StartTimings.BootMs;
+            measured.ColdBootMs = booted.StartTimings.BootMs;
         }
 
         return booted;
+    }
+
+    /// <summary>The language's snapshot file, or null when snapshots are off or could not be taken.</summary>
+    public async Task<string?> SnapshotPathAsync(string language) => (await SnapshotForAsync(language))?.Path;
+
+    /// <summary>One snapshot per language, taken by the first launch that needs it; later launches share that task.</summary>
+    private Task<LanguageSnapshot?> SnapshotForAsync(string language)
+    {
+        if (_snapshots is null)
+        {
+            return Task.FromResult<LanguageSnapshot?>(null);
+        }
+
+        return _languageSnapshots.GetOrAdd(language, l => new Lazy<Task<LanguageSnapshot?>>(async () =>
+        {
+            try
+            {
+                var (path, coldBootMs) = await _snapshots.EnsureAsync(this, _options, LanguageRegistry.Get(l), CancellationToken.None);
+                return new LanguageSnapshot(path, coldBootMs);
+            }
+            catch (Exception e) when (e is SandboxVmException or IOException or InvalidOperationException or AgentErrorException or JsonException)
+            {
+                _logger.LogWarning(e, "No memory snapshot for {Language}: its VMs are cold-booted", l);
+                return null;
+            }
+        })).Value;
     }
 
     public async Task<QemuVm> BootAsync(Accelerator accelerator, bool withQmp, TimeSpan timeout, CancellationToken cancellationToken)
@@ -262,4 +260,19 @@ internal sealed class QemuLauncher : IVmLauncher
     }
 
     private sealed class QemuExitedException : Exception;
+
+    /// <summary>A language's snapshot and how restoring it compares with a cold boot on this host.</summary>
+    private sealed class LanguageSnapshot(string path, double coldBootMs)
+    {
+        public string Path { get; } = path;
+
+        public double ColdBootMs { get; set; } = coldBootMs;
+
+        public double LastRestoreMs { get; set; }
+
+        public bool Broken { get; set; }
+
+        /// <summary>Restores are used while they beat the cold boot (the first one is always tried).</summary>
+        public bool Preferred => !Broken && LastRestoreMs < ColdBootMs;
+    }
 }

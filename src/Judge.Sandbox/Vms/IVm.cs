@@ -52,7 +52,8 @@ internal interface IVmLauncher
 {
     Accelerator Accelerator { get; }
 
-    Task<IVm> LaunchAsync(CancellationToken cancellationToken);
+    /// <summary>An instance ready for <paramref name="language"/> (a launcher may prepare it for that language).</summary>
+    Task<IVm> LaunchAsync(string language, CancellationToken cancellationToken);
 }
 
 /// <summary>The sandbox instance failed (did not boot, died, or stopped answering). The judge's fault, not the program's.</summary>

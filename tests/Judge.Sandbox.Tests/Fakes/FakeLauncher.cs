@@ -31,8 +31,12 @@ internal sealed class FakeLauncher : IVmLauncher
 
     public int BootsInFlight => Volatile.Read(ref _inFlight);
 
-    public async Task<IVm> LaunchAsync(CancellationToken cancellationToken)
+    /// <summary>The language of every launch, in order.</summary>
+    public ConcurrentQueue<string> Languages { get; } = new();
+
+    public async Task<IVm> LaunchAsync(string language, CancellationToken cancellationToken)
     {
+        Languages.Enqueue(language);
         var number = Interlocked.Increment(ref _count);
         var inFlight = Interlocked.Increment(ref _inFlight);
         InterlockedMax(ref _maxInFlight, inFlight);

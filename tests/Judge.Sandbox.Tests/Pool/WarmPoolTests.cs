@@ -340,6 +340,21 @@ public sealed class WarmPoolTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Each_pool_launches_vms_for_its_own_language()
+    {
+        var launcher = new FakeLauncher { AutoComplete = true };
+        var pool = NewPool(launcher, 2, "c", "python");
+        pool.Start();
+        await pool.WhenRefilledAsync().WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        await pool.AcquireAsync("java", TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, launcher.Languages.Count(l => l == "c"));
+        Assert.Equal(2, launcher.Languages.Count(l => l == "python"));
+        Assert.Equal(1, launcher.Languages.Count(l => l == "java"));
+    }
+
+    [Fact]
     public async Task A_language_without_a_pool_is_started_on_demand()
     {
         var launcher = new FakeLauncher { AutoComplete = true };

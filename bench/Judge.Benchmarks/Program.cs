@@ -3,4 +3,5 @@ using Judge.Benchmarks;
 
 var root = new RootCommand("Judge benchmarks: each prints min/median/max and the environment, beside native runs where it applies.");
 root.Subcommands.Add(SandboxBenchmark.Create());
+root.Subcommands.Add(FleetBenchmark.Create());
 return await root.Parse(args).InvokeAsync();

@@ -25,6 +25,16 @@ public sealed class Samples(string name)
         }
     }
 
+    public double Mean => _values.Average();
+
+    /// <summary>Nearest-rank percentile (p in 0..100).</summary>
+    public double Percentile(double p)
+    {
+        var sorted = _values.Order().ToList();
+        var rank = (int)Math.Ceiling(p / 100 * sorted.Count);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
+    }
+
     public void Add(double milliseconds) => _values.Add(milliseconds);
 
     public string Format() => Count == 0 ? "-" : $"{Ms(Min)} / {Ms(Median)} / {Ms(Max)}";

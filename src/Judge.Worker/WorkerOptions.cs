@@ -8,7 +8,7 @@ public sealed class WorkerOptions
     public const string SectionName = "Worker";
 
     /// <summary>Names this worker in claims, heartbeats and logs; unique per process start.</summary>
-    public string Id { get; set; } = $"{Environment.MachineName}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+    public string Id { get; set; } = $"worker-{Environment.MachineName}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
 
     /// <summary>How long a claim holds without renewal; a dead worker's submissions are free again after it.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);

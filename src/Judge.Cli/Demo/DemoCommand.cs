@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Judge.Client;
 using Judge.Grading.Verdicts;
 using Judge.Sandbox.Languages;
 

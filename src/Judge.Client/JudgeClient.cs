@@ -2,14 +2,15 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace Judge.Cli.Demo;
+namespace Judge.Client;
 
 public sealed record TimingsDto(int? QueueMs, int? SetupMs, int? BootMs, int? CompileMs, int? ExecuteMs, int? TotalMs, bool? WarmPoolHit);
 
 public sealed record TestDto(int Ordinal, string Verdict, int CpuMs, int WallMs, long MemoryBytes, string? CheckerMessage);
 
 public sealed record SubmissionDto(
-    Guid Id, string Status, string? Verdict, string? Error, string? CompileOutput, TimingsDto Timings, string? Accelerator, IReadOnlyList<TestDto>? Tests);
+    Guid Id, string Status, string? Verdict, string? Error, string? CompileOutput, TimingsDto Timings, string? Accelerator, string? Worker,
+    IReadOnlyList<TestDto>? Tests);
 
 /// <summary>A small HTTP client of the Judge API, as any client would use it: X-Api-Key, JSON, polling.</summary>
 public sealed class JudgeClient(HttpClient http)
@@ -22,6 +23,8 @@ public sealed class JudgeClient(HttpClient http)
         http.DefaultRequestHeaders.Add("X-Api-Key", key);
         return new JudgeClient(http);
     }
+
+    public Uri BaseAddress => http.BaseAddress!;
 
     public async Task CreateProblemAsync(string problemJson, CancellationToken cancellationToken)
     {
@@ -41,12 +44,12 @@ public sealed class JudgeClient(HttpClient http)
     public async Task<SubmissionDto> GetAsync(Guid id, CancellationToken cancellationToken) =>
         (await http.GetFromJsonAsync<SubmissionDto>($"/api/submissions/{id}", Json, cancellationToken))!;
 
-    /// <summary>Polls until the submission is judged (status Done).</summary>
-    public async Task<SubmissionDto> WaitAsync(Guid id, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Polls until the submission is judged (status Done), every <paramref name="poll"/> at first, backing off to 1 s.</summary>
+    public async Task<SubmissionDto> WaitAsync(Guid id, TimeSpan timeout, CancellationToken cancellationToken, TimeSpan? poll = null)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
-        var delay = TimeSpan.FromMilliseconds(100);
+        var delay = poll ?? TimeSpan.FromMilliseconds(100);
         while (true)
         {
             var submission = await GetAsync(id, deadline.Token);
@@ -56,7 +59,10 @@ public sealed class JudgeClient(HttpClient http)
             }
 
             await Task.Delay(delay, deadline.Token);
-            delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 1.5));
+            if (poll is null)
+            {
+                delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 1.5));
+            }
         }
     }
 

@@ -29,7 +29,8 @@ public sealed class JudgeSlots(int capacity)
         TaskCompletionSource waiter;
         lock (_lock)
         {
-            if (_free > 0 && (interactive || _interactive.Count == 0))
+            // A slot is free only when nobody waits: Release hands freed slots to waiters first.
+            if (_free > 0)
             {
                 _free--;
                 return new Slot(this);

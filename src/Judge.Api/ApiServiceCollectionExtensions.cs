@@ -23,10 +23,9 @@ public static class ApiServiceCollectionExtensions
         var configuration = builder.Configuration;
         builder.Logging.AddJudgeSerilog(configuration);
         services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.SectionName));
-        services.AddOptions<RabbitMqOptions>().Bind(configuration.GetSection(RabbitMqOptions.SectionName));
         services.AddJudgeData(configuration);
 
-        var rabbit = configuration.GetSection(RabbitMqOptions.SectionName).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        var rabbit = RabbitMqOptions.From(configuration);
         services.AddMassTransit(bus => bus.UsingRabbitMq((_, cfg) => JudgeQueues.ConfigureHost(cfg, rabbit)));
         services.AddSingleton<JudgeCommandSender>();
         services.AddHostedService<SubmissionSweeper>();
@@ -59,8 +58,7 @@ public static class ApiServiceCollectionExtensions
     public static async Task PrepareJudgeAsync(this WebApplication app, CancellationToken cancellationToken = default)
     {
         await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(cancellationToken);
-        var rabbit = app.Configuration.GetSection(RabbitMqOptions.SectionName).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
-        await JudgeQueues.DeployTopologyAsync(rabbit, cancellationToken);
+        await JudgeQueues.DeployTopologyAsync(RabbitMqOptions.From(app.Configuration), cancellationToken);
     }
 
     public static WebApplication MapJudgeApi(this WebApplication app)

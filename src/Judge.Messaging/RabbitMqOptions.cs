@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Judge.Messaging;
 
 /// <summary>Broker settings (section "RabbitMq"); deploy/services.sh env prints those of the local broker.</summary>
@@ -14,4 +16,7 @@ public sealed class RabbitMqOptions
     public string Username { get; set; } = "guest";
 
     public string Password { get; set; } = "guest";
+
+    public static RabbitMqOptions From(IConfiguration configuration) =>
+        configuration.GetSection(SectionName).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
 }

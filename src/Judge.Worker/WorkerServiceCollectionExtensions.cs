@@ -30,7 +30,7 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton<SubmissionJudge>();
         services.AddScoped<SubmissionStore>();
 
-        var rabbit = configuration.GetSection(RabbitMqOptions.SectionName).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        var rabbit = RabbitMqOptions.From(configuration);
         services.AddMassTransit(bus =>
         {
             bus.AddConsumer<JudgeSubmissionConsumer, JudgeSubmissionConsumerDefinition>();

@@ -87,11 +87,7 @@ public sealed class FleetFixture : IAsyncLifetime
         await Api.StartAsync();
         ApiAddress = new Uri(Api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
 
-        var worker = Host.CreateApplicationBuilder();
-        worker.Configuration.AddInMemoryCollection(Settings);
-        worker.AddJudgeWorker();
-        Worker = worker.Build();
-        await Worker.StartAsync();
+        await StartWorkerAsync();
 
         AdminKey = await CreateKeyAsync("admin", isAdmin: true);
         AliceKey = await CreateKeyAsync("alice", isAdmin: false);
@@ -120,6 +116,44 @@ public sealed class FleetFixture : IAsyncLifetime
 
         await LocalServices.RunAsync("rabbitmqctl", "delete_vhost", VirtualHost);
         Directory.Delete(_testData, recursive: true);
+    }
+
+    /// <summary>Starts a worker host in this process (the fixture's own, or its replacement after <see cref="StopWorkerAsync"/>).</summary>
+    public async Task StartWorkerAsync()
+    {
+        var worker = Host.CreateApplicationBuilder();
+        worker.Configuration.AddInMemoryCollection(Settings);
+        worker.AddJudgeWorker();
+        Worker = worker.Build();
+        await Worker.StartAsync();
+    }
+
+    public async Task StopWorkerAsync()
+    {
+        await Worker.StopAsync();
+        Worker.Dispose();
+    }
+
+    /// <summary>A worker in a process of its own, with the fixture's settings: one that a test can kill outright.</summary>
+    public System.Diagnostics.Process StartWorkerProcess(string workerId, TimeSpan lease)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Judge.Worker.dll")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in Settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        start.Environment["Worker__Id"] = workerId;
+        start.Environment["Worker__LeaseDuration"] = lease.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        var process = System.Diagnostics.Process.Start(start)!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
     }
 
     /// <summary>An HTTP client of the API; with a key unless <paramref name="key"/> is null.</summary>

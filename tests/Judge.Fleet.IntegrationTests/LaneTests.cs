@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Judge.Messaging;
 using Judge.Messaging.Contracts;
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 
 namespace Judge.Fleet.IntegrationTests;
 
@@ -34,14 +35,7 @@ public sealed class LaneTests(FleetFixture fleet)
     public async Task A_submission_judged_event_is_published_with_the_verdict()
     {
         var received = Channel.CreateUnbounded<SubmissionJudged>();
-        var rabbit = new RabbitMqOptions
-        {
-            Host = fleet.Settings["RabbitMq:Host"]!,
-            Port = int.Parse(fleet.Settings["RabbitMq:Port"]!, System.Globalization.CultureInfo.InvariantCulture),
-            VirtualHost = fleet.VirtualHost,
-            Username = fleet.Settings["RabbitMq:Username"]!,
-            Password = fleet.Settings["RabbitMq:Password"]!,
-        };
+        var rabbit = RabbitMqOptions.From(new ConfigurationBuilder().AddInMemoryCollection(fleet.Settings).Build());
         var listener = Bus.Factory.CreateUsingRabbitMq(cfg =>
         {
             JudgeQueues.ConfigureHost(cfg, rabbit);

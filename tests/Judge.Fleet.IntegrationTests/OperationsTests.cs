@@ -26,6 +26,16 @@ public sealed class OperationsTests(FleetFixture fleet)
     }
 
     [Fact]
+    public async Task Both_lanes_are_durable_quorum_queues()
+    {
+        var listing = await LocalServices.RunAsync("rabbitmqctl", "list_queues", "-p", fleet.VirtualHost, "--quiet", "--no-table-headers", "name", "type", "durable");
+
+        var lanes = listing.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).Where(c => c[0] is "judge-interactive" or "judge-batch").ToList();
+        Assert.Equal(2, lanes.Count);
+        Assert.All(lanes, columns => Assert.Equal(["quorum", "true"], columns[1..]));
+    }
+
+    [Fact]
     public async Task The_openapi_document_describes_the_api()
     {
         var document = await fleet.Client(null).GetFromJsonAsync<JsonElement>("/openapi/v1.json", FleetFixture.Json, Ct);

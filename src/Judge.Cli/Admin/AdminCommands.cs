@@ -22,7 +22,7 @@ public static class AdminCommands
             using var host = BuildHost();
             var applied = await host.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(ct);
             Console.WriteLine(applied.Count == 0 ? "Schema is up to date." : $"Applied: {string.Join(", ", applied)}");
-            var rabbit = host.Services.GetRequiredService<IConfiguration>().GetSection(RabbitMqOptions.SectionName).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+            var rabbit = RabbitMqOptions.From(host.Services.GetRequiredService<IConfiguration>());
             await JudgeQueues.DeployTopologyAsync(rabbit, ct);
             Console.WriteLine($"Queues {JudgeQueues.Interactive} and {JudgeQueues.Batch} are declared on {rabbit.Host}:{rabbit.Port}, virtual host '{rabbit.VirtualHost}'.");
             return 0;

@@ -14,14 +14,12 @@ namespace Judge.Fleet.IntegrationTests;
 [Collection(Fleet.Name)]
 public sealed class FailureTests(FleetFixture fleet)
 {
-    /// <summary>Sleeps in the first test so there is time to kill its VM, then answers correctly.</summary>
-    private const string SlowSum = "import time\ntime.sleep(4)\na, b = map(int, input().split())\nprint(a + b)\n";
 
     [Fact]
     public async Task A_vm_that_dies_mid_judging_is_retried_and_the_submission_still_gets_its_verdict()
     {
         var before = ActiveVms();
-        var id = await fleet.SubmitAsync("sum", "python", SlowSum);
+        var id = await fleet.SubmitAsync("sum", "python", Problems.SlowSumPython);
 
         await KillNextVmAsync(before);
         var result = await fleet.WaitForVerdictAsync(id);
@@ -33,7 +31,7 @@ public sealed class FailureTests(FleetFixture fleet)
     [Fact]
     public async Task A_submission_whose_vm_dies_on_every_retry_ends_as_internal_error_and_its_command_in_the_error_queue()
     {
-        var id = await fleet.SubmitAsync("sum", "python", SlowSum);
+        var id = await fleet.SubmitAsync("sum", "python", Problems.SlowSumPython);
 
         var killed = new HashSet<string>(ActiveVms());
         for (var attempt = 0; attempt < 3; attempt++)

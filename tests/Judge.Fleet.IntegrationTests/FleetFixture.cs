@@ -252,4 +252,7 @@ public static class Problems
     };
 
     public const string SumPython = "a, b = map(int, input().split())\nprint(a + b)\n";
+
+    /// <summary>Correct, but sleeps in every test: time for a test to kill the VM or the worker judging it.</summary>
+    public const string SlowSumPython = "import time\ntime.sleep(3)\na, b = map(int, input().split())\nprint(a + b)\n";
 }

@@ -10,7 +10,6 @@ namespace Judge.Fleet.IntegrationTests;
 [Collection(Fleet.Name)]
 public sealed class WorkerDeathTests(FleetFixture fleet)
 {
-    private const string SlowSum = "import time\ntime.sleep(3)\na, b = map(int, input().split())\nprint(a + b)\n";
 
     [Fact]
     public async Task A_worker_killed_mid_judging_loses_nothing_and_another_worker_finishes_the_submission()
@@ -21,7 +20,7 @@ public sealed class WorkerDeathTests(FleetFixture fleet)
         {
             try
             {
-                id = await fleet.SubmitAsync("sum", "python", SlowSum);
+                id = await fleet.SubmitAsync("sum", "python", Problems.SlowSumPython);
                 await WaitUntilJudgedByAsync(id, "doomed-worker");
                 await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
             }

@@ -50,7 +50,8 @@ internal sealed class QemuLauncher : IVmLauncher
     /// </summary>
     public async Task<IVm> LaunchAsync(string language, CancellationToken cancellationToken)
     {
-        if (await SnapshotForAsync(language) is { } snapshot && snapshot.Preferred)
+        var snapshot = await SnapshotForAsync(language);
+        if (snapshot is { Preferred: true })
         {
             try
             {
@@ -68,9 +69,9 @@ internal sealed class QemuLauncher : IVmLauncher
         }
 
         var booted = await BootAsync(Accelerator, withQmp: false, _options.BootTimeout, cancellationToken);
-        if (await SnapshotForAsync(language) is { } measured)
+        if (snapshot is not null)
         {
-            measured.ColdBootMs = booted.StartTimings.BootMs;
+            snapshot.ColdBootMs = booted.StartTimings.BootMs;
         }
 
         return booted;

@@ -49,7 +49,7 @@ public sealed class HeartbeatService(
         var judging = inFlight.Ids;
         if (judging.Count > 0)
         {
-            await new SubmissionStore(db).RenewLeasesAsync(judging, _options.Id, _options.LeaseDuration, cancellationToken);
+            await scope.ServiceProvider.GetRequiredService<SubmissionStore>().RenewLeasesAsync(judging, _options.Id, _options.LeaseDuration, cancellationToken);
         }
 
         var pool = JsonSerializer.Serialize(sandbox.WarmPoolCounts());

@@ -92,7 +92,7 @@ public sealed class BadInputTests(FleetFixture fleet)
             title = "",
             timeLimitMs = 0,
             memoryLimitMb = 100_000,
-            validatorFlags = "float_tolerance 1e-6",
+            validatorFlags = "float_tolerance lenient",
             tests = new[] { new { name = "t", input = "1", answer = (string?)null } },
         }, FleetFixture.Json, Ct);
 

@@ -45,7 +45,8 @@ public sealed class VerdictTests(FleetFixture fleet)
         Assert.Equal(2, result.GetProperty("failingTest").GetInt32());
         var tests = result.GetProperty("tests").EnumerateArray().ToList();
         Assert.Equal(2, tests.Count);
-        Assert.Equal("token 1 is '0', expected '-2'", tests[1].GetProperty("checkerMessage").GetString());
+        Assert.Equal("Wrong answer on line 1 of output (corresponding to line 1 in answer file)\nString tokens mismatch\nJudge: \"-2\"\nUser: \"0\"",
+            tests[1].GetProperty("checkerMessage").GetString());
         Assert.Equal("0\n", tests[1].GetProperty("outputExcerpt").GetString());
         Assert.Equal(0.0, result.GetProperty("score").GetDouble());
     }

@@ -69,7 +69,7 @@ public static partial class ProblemsApi
             TimeLimitMs = request.TimeLimitMs!.Value,
             MemoryLimitBytes = request.MemoryLimitMb!.Value * 1024L * 1024,
             OutputLimitBytes = (request.OutputLimitKb ?? 8192) * 1024L,
-            ValidatorFlags = string.Join(' ', TokenChecker.SplitFlags(request.ValidatorFlags)),
+            ValidatorFlags = string.Join(' ', (request.ValidatorFlags ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)),
             CreatedAt = DateTime.UtcNow,
         };
         foreach (var (test, index) in request.Tests!.Select((t, i) => (t, i)))
@@ -152,9 +152,9 @@ public static partial class ProblemsApi
             errors.Range("outputLimitKb", request.OutputLimitKb, 1, 16 * 1024, "KiB");
         }
 
-        foreach (var flag in TokenChecker.SplitFlags(request.ValidatorFlags).Where(f => !TokenChecker.SupportedFlags.Contains(f)))
+        if (!DefaultValidatorFlags.TryParse(request.ValidatorFlags, out _, out var flagError))
         {
-            errors.Add("validatorFlags", $"Validator flag '{flag}' is not supported. Supported: {string.Join(", ", TokenChecker.SupportedFlags)}.");
+            errors.Add("validatorFlags", flagError);
         }
 
         if (request.Tests is not { Count: > 0 })

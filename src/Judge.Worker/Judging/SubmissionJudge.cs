@@ -35,7 +35,7 @@ public sealed class SubmissionJudge(SandboxRunner sandbox, TestDataCache testDat
             return Outcome(Verdict.CompilationError, null, CompilerOutput(compile), [], 0);
         }
 
-        var checker = TokenChecker.FromFlags(version.ValidatorFlags);
+        var flags = DefaultValidatorFlags.Parse(version.ValidatorFlags);
         var limits = new ResourceLimits
         {
             CpuTime = TimeSpan.FromMilliseconds(version.TimeLimitMs),
@@ -57,7 +57,7 @@ public sealed class SubmissionJudge(SandboxRunner sandbox, TestDataCache testDat
 
             var (verdict, message) = VerdictRules.ForRun(run) is { } ended
                 ? (ended.Verdict, ended.Message)
-                : Check(checker, run, await testData.GetAsync(test.AnswerSha256, cancellationToken));
+                : Check(flags, run, await testData.GetAsync(test.AnswerSha256, cancellationToken));
             tests.Add(new TestOutcome(test.Ordinal, test.Id, verdict, run.CpuMs, run.WallMs, run.PeakMemoryBytes, run.ExitCode, run.Signal,
                 message, Excerpt(run.Stdout)));
             if (verdict != Verdict.Accepted)
@@ -75,9 +75,9 @@ public sealed class SubmissionJudge(SandboxRunner sandbox, TestDataCache testDat
                 session.WarmPoolHit, new JudgeTimings((int)session.SetupMs, (int)session.BootMs, compileMs, (int)execute, (int)total.Elapsed.TotalMilliseconds));
     }
 
-    private static (Verdict, string) Check(TokenChecker checker, ProcessResult run, byte[] answer)
+    private static (Verdict, string) Check(DefaultValidatorFlags flags, ProcessResult run, byte[] answer)
     {
-        var result = checker.Check(run.Stdout, answer);
+        var result = DefaultValidator.Check(run.Stdout, answer, flags);
         return (result.Accepted ? Verdict.Accepted : Verdict.WrongAnswer, result.Message);
     }
 

@@ -28,6 +28,7 @@ public static class ApiServiceCollectionExtensions
         var rabbit = RabbitMqOptions.From(configuration);
         services.AddMassTransit(bus => bus.UsingRabbitMq((_, cfg) => JudgeQueues.ConfigureHost(cfg, rabbit)));
         services.AddSingleton<JudgeCommandSender>();
+        services.AddScoped<ProblemImporter>();
         services.AddHostedService<SubmissionSweeper>();
 
         services.AddAuthentication(ApiKeyDefaults.Scheme)

@@ -21,6 +21,12 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
 
     public DbSet<TestCase> TestCases => Set<TestCase>();
 
+    public DbSet<TestGroup> TestGroups => Set<TestGroup>();
+
+    public DbSet<ProblemVersionFile> ProblemVersionFiles => Set<ProblemVersionFile>();
+
+    public DbSet<GroupResult> GroupResults => Set<GroupResult>();
+
     public DbSet<TestFile> TestFiles => Set<TestFile>();
 
     public DbSet<Submission> Submissions => Set<Submission>();
@@ -45,9 +51,27 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
         {
             e.ToTable("problem_versions");
             e.HasMany(v => v.TestCases).WithOne().HasForeignKey(t => t.ProblemVersionId);
+            e.HasMany(v => v.TestGroups).WithOne().HasForeignKey(g => g.ProblemVersionId);
+            e.HasMany(v => v.Files).WithOne().HasForeignKey(f => f.ProblemVersionId);
         });
 
-        modelBuilder.Entity<TestCase>(e => e.ToTable("test_cases"));
+        modelBuilder.Entity<TestGroup>(e =>
+        {
+            e.ToTable("test_groups");
+            e.HasOne<TestGroup>().WithMany().HasForeignKey(g => g.ParentId);
+        });
+
+        modelBuilder.Entity<ProblemVersionFile>(e =>
+        {
+            e.ToTable("problem_version_files");
+            e.HasKey(f => new { f.ProblemVersionId, f.Role, f.Path });
+        });
+
+        modelBuilder.Entity<TestCase>(e =>
+        {
+            e.ToTable("test_cases");
+            e.HasOne<TestGroup>().WithMany().HasForeignKey(t => t.GroupId);
+        });
         modelBuilder.Entity<TestFile>(e =>
         {
             e.ToTable("test_files");
@@ -58,6 +82,13 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
         {
             e.ToTable("submissions");
             e.HasMany(s => s.TestResults).WithOne().HasForeignKey(r => r.SubmissionId);
+            e.HasMany(s => s.GroupResults).WithOne().HasForeignKey(r => r.SubmissionId);
+        });
+
+        modelBuilder.Entity<GroupResult>(e =>
+        {
+            e.ToTable("group_results");
+            e.HasKey(r => new { r.SubmissionId, r.GroupId });
         });
 
         modelBuilder.Entity<TestResult>(e =>

@@ -18,6 +18,9 @@ public sealed class WorkerOptions
     /// <summary>Claims of one submission before it ends as InternalError rather than be tried again.</summary>
     public int MaxAttempts { get; set; } = 3;
 
-    /// <summary>Test inputs and answers by SHA-256; outside the clone, shared by the workers of one host.</summary>
-    public string? TestDataDirectory { get; set; }
+    /// <summary>Test data (by SHA-256) and compiled output validators; default: the sandbox's cache directory.</summary>
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>The time limit while a version's time limit is being derived from its accepted submissions.</summary>
+    public TimeSpan CalibrationTimeLimit { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -27,6 +27,7 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton(new JudgeSlots(slots));
         services.AddSingleton<InFlightSubmissions>();
         services.AddSingleton<TestDataCache>();
+        services.AddSingleton<ValidatorBinaries>();
         services.AddSingleton<SubmissionJudge>();
         services.AddScoped<SubmissionStore>();
 

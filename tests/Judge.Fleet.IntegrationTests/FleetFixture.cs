@@ -72,7 +72,7 @@ public sealed class FleetFixture : IAsyncLifetime
         Settings["Sandbox:WarmPoolSize"] = "1";
         Settings["Sandbox:WarmLanguages:0"] = "python";
         Settings["Sandbox:WarmLanguages:1"] = "c";
-        Settings["Worker:TestDataDirectory"] = _testData;
+        Settings["Worker:CacheDirectory"] = _testData;
         Settings["Worker:HeartbeatInterval"] = "00:00:02";
         // The tests call the sweeper themselves.
         Settings["Api:SweepInterval"] = "01:00:00";

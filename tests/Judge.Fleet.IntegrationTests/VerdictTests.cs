@@ -18,7 +18,8 @@ public sealed class VerdictTests(FleetFixture fleet)
         var tests = result.GetProperty("tests").EnumerateArray().ToList();
         Assert.Equal(3, tests.Count);
         Assert.All(tests, t => Assert.Equal("Accepted", t.GetProperty("verdict").GetString()));
-        Assert.Equal(["sample", "negative", "large"], tests.Select(t => t.GetProperty("name").GetString()));
+        Assert.Equal(["sample/sample", "secret/negative", "secret/large"], tests.Select(t => t.GetProperty("name").GetString()));
+        Assert.Equal(["data/sample", "data/secret", "data/secret"], tests.Select(t => t.GetProperty("group").GetString()));
         var timings = result.GetProperty("timings");
         foreach (var field in new[] { "queueMs", "setupMs", "bootMs", "compileMs", "executeMs", "totalMs" })
         {

@@ -46,6 +46,12 @@ public sealed class VerdictRulesTests
     }
 
     [Fact]
+    public void Hitting_the_file_size_limit_is_an_output_limit()
+    {
+        Assert.Equal(Verdict.OutputLimitExceeded, VerdictRules.ForRun(new ProcessResult { Signal = 25 })!.Verdict);
+    }
+
+    [Fact]
     public void A_non_zero_exit_is_a_runtime_error_naming_the_code()
     {
         Assert.Equal("exit code 3", VerdictRules.ForRun(new ProcessResult { ExitCode = 3 })!.Message);

@@ -4,7 +4,11 @@ using Judge.Api.Auth;
 using Judge.Api.Validation;
 using Judge.Data;
 using Judge.Data.Problems;
+using System.Text.Json;
 using Judge.Grading.Checkers;
+using Judge.Grading.Packages;
+using Judge.Grading.Problems;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -18,103 +22,142 @@ public sealed record CreateProblemRequest(
 
 public sealed record SampleResponse(string Name, string Input, string Answer);
 
+/// <summary>The newest version when it is not (yet) the current one: still calibrating, or failed.</summary>
+public sealed record PendingVersion(int Version, string Status, string? StatusMessage);
+
 public sealed record ProblemResponse(
-    Guid Id, string Slug, string Title, int Version, int TimeLimitMs, int MemoryLimitMb, int OutputLimitKb, string ValidatorFlags,
-    int TestCount, IReadOnlyList<SampleResponse> Samples, DateTime CreatedAt);
+    Guid Id, string Slug, string Title, int? Version, string Status, string? StatusMessage, string Type, string Format, int? TimeLimitMs,
+    bool TimeLimitDerived, int MemoryLimitMb, int OutputLimitKb, string Checker, string ValidatorFlags, double MaxScore, int TestCount,
+    IReadOnlyList<SampleResponse> Samples, PendingVersion? Pending, DateTime CreatedAt);
 
 public static partial class ProblemsApi
 {
     public const int MaxTests = 500;
 
-    /// <summary>Run limits must leave room for the guest's own kernel and agent inside a 1 GiB VM.</summary>
-    public const int MaxMemoryLimitMb = 768;
+    public const long MaxPackageBytes = 256L << 20;
 
     public static RouteGroupBuilder MapProblemsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/problems").WithTags("Problems").RequireAuthorization();
         group.MapPost("/", CreateAsync).RequireAuthorization(ApiKeyDefaults.AdminPolicy)
-            .WithSummary("Create a problem, or a new immutable version of an existing one (same slug).");
+            .Accepts<CreateProblemRequest>("application/json", "application/zip")
+            .WithMetadata(new RequestSizeLimitAttribute(MaxPackageBytes))
+            .WithSummary("Create a problem from JSON, or import a Kattis problem package as a zip (?slug=, else the zip's folder name). " +
+                "The same slug again makes a new immutable version; the same package again makes none.");
         group.MapGet("/", ListAsync).WithSummary("All problems with their current version.");
         group.MapGet("/{problem}", GetAsync).WithSummary("One problem by slug or id.");
         return group;
     }
 
-    private static async Task<Results<Created<ProblemResponse>, ValidationProblem>> CreateAsync(
-        CreateProblemRequest request, JudgeDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Created<ProblemResponse>, Accepted<ProblemResponse>, Ok<ProblemResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        HttpRequest request, string? slug, JudgeDbContext db, ProblemImporter importer, CancellationToken cancellationToken)
     {
-        var errors = Validate(request);
-        if (errors.Any)
+        ProblemDefinition definition;
+        byte[]? packageHash = null;
+        string? title = null;
+        if (request.HasJsonContentType())
         {
-            return errors.ToProblem();
-        }
+            CreateProblemRequest? body;
+            try
+            {
+                body = await request.ReadFromJsonAsync<CreateProblemRequest>(cancellationToken);
+            }
+            catch (JsonException e)
+            {
+                var field = e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
+                var errors = new ValidationErrors();
+                errors.Add(field, e.Message);
+                return errors.ToProblem();
+            }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var problem = await db.Problems.SingleOrDefaultAsync(p => p.Slug == request.Slug, cancellationToken);
-        if (problem is null)
-        {
-            problem = new Problem { Id = Guid.CreateVersion7(), Slug = request.Slug!, Title = request.Title!, CreatedAt = DateTime.UtcNow };
-            db.Problems.Add(problem);
+            var validation = Validate(body ?? new CreateProblemRequest(null, null, null, null, null, null, null));
+            if (validation.Any)
+            {
+                return validation.ToProblem();
+            }
+
+            (slug, title, definition) = (body!.Slug, body.Title, ToDefinition(body));
         }
         else
         {
-            problem.Title = request.Title!;
-        }
-
-        var number = 1 + (await db.ProblemVersions.Where(v => v.ProblemId == problem.Id).MaxAsync(v => (int?)v.Number, cancellationToken) ?? 0);
-        var version = new ProblemVersion
-        {
-            Id = Guid.CreateVersion7(),
-            ProblemId = problem.Id,
-            Number = number,
-            TimeLimitMs = request.TimeLimitMs!.Value,
-            MemoryLimitBytes = request.MemoryLimitMb!.Value * 1024L * 1024,
-            OutputLimitBytes = (request.OutputLimitKb ?? 8192) * 1024L,
-            ValidatorFlags = string.Join(' ', (request.ValidatorFlags ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)),
-            CreatedAt = DateTime.UtcNow,
-        };
-        foreach (var (test, index) in request.Tests!.Select((t, i) => (t, i)))
-        {
-            version.TestCases.Add(new TestCase
+            try
             {
-                Id = Guid.CreateVersion7(),
-                Ordinal = index + 1,
-                Name = string.IsNullOrWhiteSpace(test.Name) ? $"test-{index + 1}" : test.Name,
-                IsSample = test.Sample,
-                InputSha256 = await TestFileStore.StoreAsync(db, Encoding.UTF8.GetBytes(test.Input!), cancellationToken),
-                AnswerSha256 = await TestFileStore.StoreAsync(db, Encoding.UTF8.GetBytes(test.Answer!), cancellationToken),
-            });
+                using var buffer = new MemoryStream();
+                await request.Body.CopyToAsync(buffer, cancellationToken);
+                buffer.Position = 0;
+                var (files, folder) = PackageFiles.FromZip(buffer);
+                slug ??= folder;
+                definition = ProblemPackageReader.Read(files);
+                packageHash = files.Sha256();
+            }
+            catch (PackageException e)
+            {
+                return PackageProblem(e);
+            }
+
+            var errors = new ValidationErrors();
+            if (errors.Required("slug", slug) && !SlugPattern().IsMatch(slug!))
+            {
+                errors.Add("slug", $"'slug' must be 1-64 characters of a-z, 0-9 and '-', starting with a letter or digit; got '{slug}'. Pass ?slug=.");
+            }
+
+            if (errors.Any)
+            {
+                return errors.ToProblem();
+            }
         }
 
-        db.ProblemVersions.Add(version);
-        await db.SaveChangesAsync(cancellationToken);
-        problem.CurrentVersionId = version.Id;
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        var response = ToResponse(problem, version, request.Tests!.Where(t => t.Sample).Select((t, i) => new SampleResponse(t.Name ?? "", t.Input!, t.Answer!)).ToList());
-        return TypedResults.Created($"/api/problems/{problem.Slug}", response);
+        ImportResult imported;
+        try
+        {
+            imported = await importer.ImportAsync(slug!, title, definition, packageHash, Caller.From(request.HttpContext.User).KeyId, cancellationToken);
+        }
+        catch (PackageException e)
+        {
+            return PackageProblem(e);
+        }
+
+        var response = await LoadAsync(db, imported.Problem.Id, cancellationToken);
+        var location = $"/api/problems/{imported.Problem.Slug}";
+        return !imported.Created ? TypedResults.Ok(response!)
+            : imported.Version.Status == VersionStatus.Calibrating ? TypedResults.Accepted(location, response!)
+            : TypedResults.Created(location, response!);
     }
 
     private static async Task<Ok<List<ProblemResponse>>> ListAsync(JudgeDbContext db, CancellationToken cancellationToken)
     {
-        var problems = await db.Problems.AsNoTracking()
-            .Include(p => p.CurrentVersion).ThenInclude(v => v!.TestCases)
-            .Where(p => p.CurrentVersion != null)
-            .OrderBy(p => p.Slug)
-            .ToListAsync(cancellationToken);
-        return TypedResults.Ok(problems.Select(p => ToResponse(p, p.CurrentVersion!, [])).ToList());
+        var ids = await db.Problems.AsNoTracking().OrderBy(p => p.Slug).Select(p => p.Id).ToListAsync(cancellationToken);
+        var problems = new List<ProblemResponse>();
+        foreach (var id in ids)
+        {
+            problems.Add((await LoadAsync(db, id, cancellationToken, withSamples: false))!);
+        }
+
+        return TypedResults.Ok(problems);
     }
 
     private static async Task<Results<Ok<ProblemResponse>, ProblemHttpResult>> GetAsync(string problem, JudgeDbContext db, CancellationToken cancellationToken)
     {
-        var found = await Find(db.Problems.AsNoTracking().Include(p => p.CurrentVersion).ThenInclude(v => v!.TestCases), problem)
-            .SingleOrDefaultAsync(cancellationToken);
-        if (found?.CurrentVersion is null)
+        var id = await Find(db.Problems.AsNoTracking(), problem).Select(p => (Guid?)p.Id).SingleOrDefaultAsync(cancellationToken);
+        return id is { } found && await LoadAsync(db, found, cancellationToken) is { } response ? TypedResults.Ok(response) : NotFound(problem);
+    }
+
+    /// <summary>A problem with its current version (samples included) and its newest version if that is not current.</summary>
+    private static async Task<ProblemResponse?> LoadAsync(JudgeDbContext db, Guid id, CancellationToken cancellationToken, bool withSamples = true)
+    {
+        var problem = await db.Problems.AsNoTracking().SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
+        if (problem is null)
         {
-            return NotFound(problem);
+            return null;
         }
 
+        var versions = db.ProblemVersions.AsNoTracking().Where(v => v.ProblemId == id);
+        var current = problem.CurrentVersionId is { } currentId ? await versions.SingleAsync(v => v.Id == currentId, cancellationToken) : null;
+        var newest = await versions.OrderByDescending(v => v.Number).FirstAsync(cancellationToken);
+        var shown = current ?? newest;
+        var tests = await db.TestCases.AsNoTracking().Where(t => t.ProblemVersionId == shown.Id).OrderBy(t => t.Ordinal).ToListAsync(cancellationToken);
         var samples = new List<SampleResponse>();
-        foreach (var test in found.CurrentVersion.TestCases.Where(t => t.IsSample).OrderBy(t => t.Ordinal))
+        foreach (var test in withSamples ? tests.Where(t => t.IsSample) : [])
         {
             var files = await db.TestFiles.AsNoTracking()
                 .Where(f => f.Sha256 == test.InputSha256 || f.Sha256 == test.AnswerSha256)
@@ -122,7 +165,11 @@ public static partial class ProblemsApi
             samples.Add(new SampleResponse(test.Name, files[Convert.ToHexString(test.InputSha256)], files[Convert.ToHexString(test.AnswerSha256)]));
         }
 
-        return TypedResults.Ok(ToResponse(found, found.CurrentVersion, samples));
+        var pending = newest.Id != current?.Id ? new PendingVersion(newest.Number, newest.Status, newest.StatusMessage) : null;
+        return new ProblemResponse(
+            problem.Id, problem.Slug, problem.Title, current?.Number, shown.Status, shown.StatusMessage, shown.Scoring, shown.PackageFormat, shown.TimeLimitMs,
+            shown.TimeLimitDerived, (int)(shown.MemoryLimitBytes >> 20), (int)(shown.OutputLimitBytes >> 10), shown.Checker, shown.ValidatorFlags,
+            shown.MaxScore, tests.Count, samples, pending, problem.CreatedAt);
     }
 
     /// <summary>A problem by slug, or by id when the text is a GUID.</summary>
@@ -132,9 +179,42 @@ public static partial class ProblemsApi
     public static ProblemHttpResult NotFound(string problem) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown problem", detail: $"There is no problem '{problem}'.");
 
-    private static ProblemResponse ToResponse(Problem problem, ProblemVersion version, IReadOnlyList<SampleResponse> samples) => new(
-        problem.Id, problem.Slug, problem.Title, version.Number, version.TimeLimitMs, (int)(version.MemoryLimitBytes / 1048576),
-        (int)(version.OutputLimitBytes / 1024), version.ValidatorFlags, version.TestCases.Count, samples, problem.CreatedAt);
+    /// <summary>The JSON form: a pass-fail problem with the default validator; samples first, then the secret tests.</summary>
+    private static ProblemDefinition ToDefinition(CreateProblemRequest request)
+    {
+        var tests = request.Tests!.Select((t, i) => new TestCaseData(
+            $"{(t.Sample ? "sample" : "secret")}/{(string.IsNullOrWhiteSpace(t.Name) ? $"test-{i + 1}" : t.Name)}",
+            Encoding.UTF8.GetBytes(t.Input!), Encoding.UTF8.GetBytes(t.Answer!), t.Sample)).ToList();
+        var groups = new List<TestNode>();
+        foreach (var (name, sample) in new[] { ("data/sample", true), ("data/secret", false) })
+        {
+            var members = tests.Where(t => t.IsSample == sample).ToList<TestNode>();
+            if (members.Count > 0)
+            {
+                groups.Add(new TestGroup<TestCaseData>(name, GroupSettings.PassFail, members));
+            }
+        }
+
+        var limits = new ProblemLimits
+        {
+            TimeLimitMs = request.TimeLimitMs,
+            MemoryBytes = request.MemoryLimitMb!.Value * 1024L * 1024,
+            OutputBytes = (request.OutputLimitKb ?? 8192) * 1024L,
+        };
+        var flags = string.Join(' ', (request.ValidatorFlags ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return new ProblemDefinition(request.Title!, "json", ProblemType.PassFail, limits, flags, OutputValidator.Default, false,
+            new TestGroup<TestCaseData>("data", GroupSettings.PassFail, groups), []);
+    }
+
+    /// <summary>A broken package: 400, naming the file (and line) in the detail and in errors.</summary>
+    private static ProblemHttpResult PackageProblem(PackageException e) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The problem package is not valid", detail: e.Message,
+            extensions: new Dictionary<string, object?>
+            {
+                ["file"] = e.File,
+                ["line"] = e.Line,
+                ["errors"] = new Dictionary<string, string[]> { [e.Line is null ? e.File : $"{e.File}:{e.Line}"] = [e.Problem] },
+            });
 
     private static ValidationErrors Validate(CreateProblemRequest request)
     {
@@ -146,7 +226,7 @@ public static partial class ProblemsApi
 
         errors.Required("title", request.Title);
         errors.Range("timeLimitMs", request.TimeLimitMs, 1, 60_000, "ms");
-        errors.Range("memoryLimitMb", request.MemoryLimitMb, 16, MaxMemoryLimitMb, "MiB");
+        errors.Range("memoryLimitMb", request.MemoryLimitMb, 16, ProblemImporter.MaxRunMemoryBytes >> 20, "MiB");
         if (request.OutputLimitKb is not null)
         {
             errors.Range("outputLimitKb", request.OutputLimitKb, 1, 16 * 1024, "KiB");

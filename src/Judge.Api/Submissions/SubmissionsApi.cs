@@ -21,13 +21,16 @@ public sealed record ProblemRef(Guid Id, string Slug, int Version);
 public sealed record SubmissionTimings(int? QueueMs, int? SetupMs, int? BootMs, int? CompileMs, int? ExecuteMs, int? TotalMs, bool? WarmPoolHit);
 
 public sealed record TestResultResponse(
-    int Ordinal, string Name, string Verdict, int CpuMs, int WallMs, long MemoryBytes, int? ExitCode, int? Signal, string? CheckerMessage,
-    string? OutputExcerpt);
+    int Ordinal, string Name, string Group, string Verdict, double? Score, int CpuMs, int WallMs, long MemoryBytes, int? ExitCode, int? Signal,
+    string? CheckerMessage, string? OutputExcerpt);
+
+public sealed record GroupResultResponse(string Name, string Verdict, double Score, double MaxScore);
 
 public sealed record SubmissionResponse(
-    Guid Id, ProblemRef Problem, string Language, string Priority, string Status, string? Verdict, double? Score, int? FailingTest,
-    string? CompileOutput, string? Error, int Attempt, string? Worker, string? VmId, string? Accelerator, SubmissionTimings Timings,
-    DateTime CreatedAt, DateTime? FinishedAt, IReadOnlyList<TestResultResponse>? Tests);
+    Guid Id, ProblemRef Problem, string Language, string Priority, string Purpose, string? PackagePath, string Status, string? Verdict,
+    double? Score, double? MaxScore, int? FailingTest, string? CompileOutput, string? Error, int Attempt, string? Worker, string? VmId,
+    string? Accelerator, SubmissionTimings Timings, DateTime CreatedAt, DateTime? FinishedAt, IReadOnlyList<GroupResultResponse>? Groups,
+    IReadOnlyList<TestResultResponse>? Tests);
 
 public sealed record SubmissionPage(IReadOnlyList<SubmissionResponse> Items, int Page, int PageSize, int Total);
 
@@ -75,9 +78,15 @@ public static class SubmissionsApi
 
         var problem = await ProblemsApi.Find(db.Problems.AsNoTracking(), request.Problem!)
             .Select(p => new { p.Id, p.CurrentVersionId }).SingleOrDefaultAsync(cancellationToken);
-        if (problem?.CurrentVersionId is null)
+        if (problem is null)
         {
             return ProblemsApi.NotFound(request.Problem!);
+        }
+
+        if (problem.CurrentVersionId is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The problem is not ready",
+                detail: $"Problem '{request.Problem}' has no judgeable version yet: its time limit is being derived from its accepted submissions.");
         }
 
         var submission = new Submission
@@ -104,7 +113,8 @@ public static class SubmissionsApi
         Guid id, HttpContext http, JudgeDbContext db, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http.User);
-        var submission = await Visible(db, caller).Include(s => s.TestResults).SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
+        var submission = await Visible(db, caller).Include(s => s.TestResults).Include(s => s.GroupResults)
+            .SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
         if (submission is null)
         {
             // Another key's submission is reported as missing, not forbidden: its existence is not the caller's business.
@@ -114,12 +124,17 @@ public static class SubmissionsApi
 
         var problem = await db.ProblemVersions.AsNoTracking().Where(v => v.Id == submission.ProblemVersionId)
             .Select(v => new ProblemRef(v.ProblemId, v.Problem!.Slug, v.Number)).SingleAsync(cancellationToken);
-        var names = await db.TestCases.AsNoTracking().Where(t => t.ProblemVersionId == submission.ProblemVersionId)
-            .ToDictionaryAsync(t => t.Id, t => t.Name, cancellationToken);
+        var groupNames = await db.TestGroups.AsNoTracking().Where(g => g.ProblemVersionId == submission.ProblemVersionId)
+            .ToDictionaryAsync(g => g.Id, g => g.Name, cancellationToken);
+        var cases = await db.TestCases.AsNoTracking().Where(t => t.ProblemVersionId == submission.ProblemVersionId)
+            .ToDictionaryAsync(t => t.Id, t => new { t.Name, t.GroupId }, cancellationToken);
         var tests = submission.TestResults.OrderBy(r => r.Ordinal).Select(r => new TestResultResponse(
-            r.Ordinal, names.GetValueOrDefault(r.TestCaseId, ""), r.Verdict, r.CpuMs, r.WallMs, r.MemoryBytes, r.ExitCode, r.Signal,
-            r.CheckerMessage, r.OutputExcerpt)).ToList();
-        return TypedResults.Ok(ToResponse(submission, problem, tests));
+            r.Ordinal, cases.GetValueOrDefault(r.TestCaseId)?.Name ?? "", groupNames.GetValueOrDefault(cases.GetValueOrDefault(r.TestCaseId)?.GroupId ?? Guid.Empty, ""),
+            r.Verdict, r.Score, r.CpuMs, r.WallMs, r.MemoryBytes, r.ExitCode, r.Signal, r.CheckerMessage, r.OutputExcerpt)).ToList();
+        var groups = submission.GroupResults
+            .Select(g => new GroupResultResponse(groupNames.GetValueOrDefault(g.GroupId, ""), g.Verdict, g.Score, g.MaxScore))
+            .OrderBy(g => g.Name, StringComparer.Ordinal).ToList();
+        return TypedResults.Ok(ToResponse(submission, problem, groups, tests));
     }
 
     private static async Task<Results<Ok<SubmissionPage>, ValidationProblem>> ListAsync(
@@ -177,14 +192,16 @@ public static class SubmissionsApi
             .Skip((number - 1) * size).Take(size)
             .Join(db.ProblemVersions, s => s.ProblemVersionId, v => v.Id, (s, v) => new { Submission = s, Problem = new ProblemRef(v.ProblemId, v.Problem!.Slug, v.Number) })
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new SubmissionPage([.. rows.Select(r => ToResponse(r.Submission, r.Problem, null))], number, size, total));
+        return TypedResults.Ok(new SubmissionPage([.. rows.Select(r => ToResponse(r.Submission, r.Problem, null, null))], number, size, total));
     }
 
     private static IQueryable<Submission> Visible(JudgeDbContext db, Caller caller) =>
         caller.IsAdmin ? db.Submissions.AsNoTracking() : db.Submissions.AsNoTracking().Where(s => s.ApiKeyId == caller.KeyId);
 
-    private static SubmissionResponse ToResponse(Submission s, ProblemRef problem, IReadOnlyList<TestResultResponse>? tests) => new(
-        s.Id, problem, s.Language, s.Lane, s.Status, s.Verdict, s.Score, s.FailingTest, s.CompileOutput, s.Error, s.Attempt, s.WorkerId,
-        s.VmId, s.Accelerator, new SubmissionTimings(s.QueueMs, s.SetupMs, s.BootMs, s.CompileMs, s.ExecuteMs, s.TotalMs, s.WarmPoolHit),
-        s.CreatedAt, s.FinishedAt, tests);
+    private static SubmissionResponse ToResponse(
+        Submission s, ProblemRef problem, IReadOnlyList<GroupResultResponse>? groups, IReadOnlyList<TestResultResponse>? tests) => new(
+        s.Id, problem, s.Language, s.Lane, s.Purpose, s.PackagePath, s.Status, s.Verdict, s.Score, s.MaxScore, s.FailingTest, s.CompileOutput,
+        s.Error, s.Attempt, s.WorkerId, s.VmId, s.Accelerator,
+        new SubmissionTimings(s.QueueMs, s.SetupMs, s.BootMs, s.CompileMs, s.ExecuteMs, s.TotalMs, s.WarmPoolHit),
+        s.CreatedAt, s.FinishedAt, groups, tests);
 }

@@ -28,13 +28,15 @@ public sealed class ProblemVersion
 
     public int Number { get; set; }
 
-    public int TimeLimitMs { get; set; }
+    /// <summary>Null while the version is calibrating.</summary>
+    public int? TimeLimitMs { get; set; }
 
     public long MemoryLimitBytes { get; set; }
 
     public long OutputLimitBytes { get; set; }
 
-    public string Checker { get; set; } = "tokens";
+    /// <summary>default (the Kattis default validator), kattis or testlib.</summary>
+    public string Checker { get; set; } = "default";
 
     public string ValidatorFlags { get; set; } = "";
 
@@ -42,7 +44,90 @@ public sealed class ProblemVersion
 
     public DateTime CreatedAt { get; set; }
 
+    /// <summary>calibrating (time limit being derived), ready or failed.</summary>
+    public string Status { get; set; } = "ready";
+
+    public string? StatusMessage { get; set; }
+
+    public bool TimeLimitDerived { get; set; }
+
+    public double TimeMultiplier { get; set; } = 2;
+
+    public int TimeResolutionMs { get; set; } = 1000;
+
+    public int ValidationTimeMs { get; set; } = 60_000;
+
+    public long ValidationMemoryBytes { get; set; } = 512L << 20;
+
+    public string? ValidatorLanguage { get; set; }
+
+    public bool ValidatorScores { get; set; }
+
+    public double MaxScore { get; set; } = 1;
+
+    public string PackageFormat { get; set; } = "json";
+
+    public byte[]? PackageSha256 { get; set; }
+
     public List<TestCase> TestCases { get; } = [];
+
+    public List<TestGroup> TestGroups { get; } = [];
+
+    public List<ProblemVersionFile> Files { get; } = [];
+}
+
+public static class VersionStatus
+{
+    public const string Calibrating = "calibrating";
+    public const string Ready = "ready";
+    public const string Failed = "failed";
+}
+
+/// <summary>A directory of test data with problemtools' grading settings for its items.</summary>
+public sealed class TestGroup
+{
+    public Guid Id { get; set; }
+
+    public Guid ProblemVersionId { get; set; }
+
+    public Guid? ParentId { get; set; }
+
+    public required string Name { get; set; }
+
+    public int Position { get; set; }
+
+    public bool StopOnReject { get; set; }
+
+    public required string VerdictMode { get; set; }
+
+    public bool AcceptIfAnyAccepted { get; set; }
+
+    public required string ScoreMode { get; set; }
+
+    public bool IgnoreSample { get; set; }
+
+    public double AcceptScore { get; set; }
+
+    public double RejectScore { get; set; }
+
+    public double RangeMin { get; set; }
+
+    public double RangeMax { get; set; }
+
+    public string OutputValidatorFlags { get; set; } = "";
+}
+
+public sealed class ProblemVersionFile
+{
+    public const string OutputValidator = "output_validator";
+
+    public Guid ProblemVersionId { get; set; }
+
+    public string Role { get; set; } = OutputValidator;
+
+    public required string Path { get; set; }
+
+    public required byte[] Sha256 { get; set; }
 }
 
 public sealed class TestCase
@@ -51,7 +136,13 @@ public sealed class TestCase
 
     public Guid ProblemVersionId { get; set; }
 
+    /// <summary>Judging order over the whole version.</summary>
     public int Ordinal { get; set; }
+
+    public Guid GroupId { get; set; }
+
+    /// <summary>Order among its group's items.</summary>
+    public int Position { get; set; }
 
     public required string Name { get; set; }
 

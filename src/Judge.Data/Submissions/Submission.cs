@@ -35,6 +35,14 @@ public sealed class Submission
 
     public double? Score { get; set; }
 
+    public double? MaxScore { get; set; }
+
+    /// <summary>judge, or calibration: a package's accepted submission judged to derive the time limit.</summary>
+    public string Purpose { get; set; } = SubmissionPurpose.Judge;
+
+    /// <summary>For submissions from a package: its path there (submissions/accepted/x.py).</summary>
+    public string? PackagePath { get; set; }
+
     public int? FailingTest { get; set; }
 
     public string? CompileOutput { get; set; }
@@ -76,6 +84,27 @@ public sealed class Submission
     public DateTime? FinishedAt { get; set; }
 
     public List<TestResult> TestResults { get; } = [];
+
+    public List<GroupResult> GroupResults { get; } = [];
+}
+
+public static class SubmissionPurpose
+{
+    public const string Judge = "judge";
+    public const string Calibration = "calibration";
+}
+
+public sealed class GroupResult
+{
+    public Guid SubmissionId { get; set; }
+
+    public Guid GroupId { get; set; }
+
+    public required string Verdict { get; set; }
+
+    public double Score { get; set; }
+
+    public double MaxScore { get; set; }
 }
 
 public sealed class TestResult
@@ -101,4 +130,6 @@ public sealed class TestResult
     public string? CheckerMessage { get; set; }
 
     public string? OutputExcerpt { get; set; }
+
+    public double? Score { get; set; }
 }

@@ -7,6 +7,8 @@ public sealed record RunVerdict(Verdict Verdict, string Message);
 
 public static class VerdictRules
 {
+    private const int SigXfsz = 25;
+
     /// <summary>
     /// The verdict a run earns by itself, or null when it exited cleanly and its output must be checked.
     /// Memory comes first: an OOM kill ends the process with SIGKILL, which is not a crash of the program's
@@ -27,6 +29,12 @@ public static class VerdictRules
                 return new RunVerdict(Verdict.TimeLimitExceeded, $"wall time limit exceeded ({run.WallMs:0} ms, {run.CpuMs:0} ms CPU)");
             case LimitExceeded.Output:
                 return new RunVerdict(Verdict.OutputLimitExceeded, "output limit exceeded");
+        }
+
+        // Output written to a file (for a custom validator) is bounded by RLIMIT_FSIZE, which ends the program with SIGXFSZ.
+        if (run.Signal == SigXfsz)
+        {
+            return new RunVerdict(Verdict.OutputLimitExceeded, "output limit exceeded (SIGXFSZ)");
         }
 
         if (run.Signal is { } signal)

@@ -21,7 +21,7 @@ public sealed record Language(
 }
 
 /// <summary>Every language the guest image supports; the one place that knows their commands.</summary>
-public static class LanguageRegistry
+public static partial class LanguageRegistry
 {
     public static readonly Language C = new(
         "c", "C (gcc, C17)", "main.c",
@@ -77,12 +77,35 @@ public static class LanguageRegistry
     /// <summary>The language of a source file by its extension, as problem archives name their solutions.</summary>
     public static Language? ForFile(string path) => ByExtension.GetValueOrDefault(Path.GetExtension(path));
 
+    /// <summary>
+    /// The language's commands for this source. Java runs the public class the source declares (archives name
+    /// their solutions after it: Solution.java holds class Solution), rather than requiring it to be Main.
+    /// </summary>
+    public static Language ForSource(Language language, string source)
+    {
+        if (language.Id != Java.Id || JavaPublicClass().Match(source) is not { Success: true } match || match.Groups[1].Value == "Main")
+        {
+            return language;
+        }
+
+        var name = match.Groups[1].Value;
+        return language with
+        {
+            SourceFileName = name + ".java",
+            CompileCommand = [.. language.CompileCommand!.Select(a => a == "/box/Main.java" ? $"/box/{name}.java" : a)],
+            RunCommand = [.. language.RunCommand.Select(a => a == "Main" ? name : a)],
+        };
+    }
+
     public static Language? Find(string id) =>
         All.FirstOrDefault(l => string.Equals(l.Id, id, StringComparison.OrdinalIgnoreCase));
 
     public static Language Get(string id) =>
         Find(id) ?? throw new ArgumentException(
             $"Unknown language '{id}'. Known: {string.Join(", ", All.Select(l => l.Id))}.", nameof(id));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"public\s+(?:(?:final|abstract|static)\s+)*class\s+([A-Za-z_$][A-Za-z0-9_$]*)")]
+    private static partial System.Text.RegularExpressions.Regex JavaPublicClass();
 
     /// <summary>Compilers need room: several processes (cc1, as, ld), memory, and time under emulation.</summary>
     public static ResourceLimits CompileLimits { get; } = new()

@@ -41,7 +41,8 @@ public sealed class SandboxSession : IAsyncDisposable
 
     public Accelerator Accelerator => _vm.Accelerator;
 
-    public Language Language { get; }
+    /// <summary>The session's language, adapted to its source once written (see <see cref="LanguageRegistry.ForSource"/>).</summary>
+    public Language Language { get; private set; }
 
     public bool WarmPoolHit { get; }
 
@@ -65,8 +66,11 @@ public sealed class SandboxSession : IAsyncDisposable
     public Task WriteProtectedFileAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken, int mode = 0x1A4 /* 0644 */) =>
         TimedAsync(() => _vm.WriteFileAsync(GuestPath(path), content, mode, 0, 0, cancellationToken));
 
-    public Task WriteSourceAsync(string source, CancellationToken cancellationToken) =>
-        WriteFileAsync(Language.SourcePath, Encoding.UTF8.GetBytes(source), cancellationToken);
+    public Task WriteSourceAsync(string source, CancellationToken cancellationToken)
+    {
+        Language = LanguageRegistry.ForSource(Language, source);
+        return WriteFileAsync(Language.SourcePath, Encoding.UTF8.GetBytes(source), cancellationToken);
+    }
 
     public Task<GuestFileContent> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken) =>
         TimedAsync(() => _vm.ReadFileAsync(GuestPath(path), maxBytes, cancellationToken));

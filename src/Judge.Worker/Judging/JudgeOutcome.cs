@@ -1,14 +1,15 @@
+using Judge.Grading.Scoring;
 using Judge.Grading.Verdicts;
 
 namespace Judge.Worker.Judging;
 
 public sealed record TestOutcome(
     int Ordinal, Guid TestCaseId, Verdict Verdict, double CpuMs, double WallMs, long MemoryBytes, int? ExitCode, int? Signal,
-    string? Message, string? OutputExcerpt);
+    string? Message, string? OutputExcerpt, double? Score);
 
 /// <summary>Host-side milliseconds of one judging; see docs/sandbox.md for the sandbox's own fields.</summary>
 public sealed record JudgeTimings(int SetupMs, int BootMs, int CompileMs, int ExecuteMs, int TotalMs);
 
 public sealed record JudgeOutcome(
-    Verdict Verdict, double Score, int? FailingTest, string? CompileOutput, string? Error, IReadOnlyList<TestOutcome> Tests,
-    string VmId, string Accelerator, bool WarmPoolHit, JudgeTimings Timings);
+    Verdict Verdict, double Score, double MaxScore, int? FailingTest, string? CompileOutput, string? Error, IReadOnlyList<TestOutcome> Tests,
+    IReadOnlyList<GroupOutcome> Groups, string VmId, string Accelerator, bool WarmPoolHit, JudgeTimings Timings);

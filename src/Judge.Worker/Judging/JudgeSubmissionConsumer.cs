@@ -44,6 +44,7 @@ public sealed class JudgeSubmissionConsumer(
                 var reason = $"Gave up after {claim.Attempt - 1} attempts: each ended without a result (worker lost or sandbox failure).";
                 logger.LogError("Submission {SubmissionId}: {Reason}", id, reason);
                 await store.FailAsync(id, claim.Attempt, _options.Id, reason, cancellationToken);
+                await FinishCalibrationAsync(claim, cancellationToken);
                 return;
             }
 
@@ -58,6 +59,7 @@ public sealed class JudgeSubmissionConsumer(
                 // MassTransit moves the command to the _error queue; the submission must not stay unfinished.
                 logger.LogError(e, "Judging submission {SubmissionId} failed on its last retry", id);
                 await store.FailAsync(id, claim.Attempt, _options.Id, $"The judge failed: {e.Message}", CancellationToken.None);
+                await FinishCalibrationAsync(claim, CancellationToken.None);
                 throw;
             }
 
@@ -67,6 +69,7 @@ public sealed class JudgeSubmissionConsumer(
                 return;
             }
 
+            await FinishCalibrationAsync(claim, cancellationToken);
             await context.Publish(new SubmissionJudged(id, claim.ProblemId, outcome.Verdict.ToString(), outcome.Score, DateTime.UtcNow), cancellationToken);
         }
         finally
@@ -108,6 +111,9 @@ public sealed class JudgeSubmissionConsumer(
             await Task.Delay(wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait > TimeSpan.FromSeconds(10) ? TimeSpan.FromSeconds(10) : wait, cancellationToken);
         }
     }
+
+    private Task FinishCalibrationAsync(ClaimedSubmission claim, CancellationToken cancellationToken) =>
+        claim.Purpose == SubmissionPurpose.Calibration ? store.FinishCalibrationAsync(claim.Version.Id, cancellationToken) : Task.CompletedTask;
 
     private static bool IsLastAttempt(ConsumeContext context) =>
         context.GetRetryAttempt() >= JudgeSubmissionConsumerDefinition.RetryIntervals.Length;

@@ -1,18 +1,23 @@
 using System.Diagnostics;
 using System.Text;
 using Judge.Grading.Checkers;
+using Judge.Grading.Problems;
+using Judge.Grading.Scoring;
 using Judge.Grading.Verdicts;
 using Judge.Sandbox;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Judge.Worker.Judging;
 
 /// <summary>
-/// Judges one submission in one VM: compile once, then run the tests in order under the problem's limits,
-/// checking each output, and stop at the first failure (pass-fail scoring).
+/// Judges one submission in one VM: compiles once, then walks the version's test groups as the scoring
+/// engine directs (a pass-fail problem stops at the first failure; a scoring problem runs every group),
+/// checking each output with the default validator or the problem's own, inside the VM.
 /// </summary>
-public sealed class SubmissionJudge(SandboxRunner sandbox, TestDataCache testData, ILogger<SubmissionJudge> logger)
+public sealed class SubmissionJudge(
+    SandboxRunner sandbox, TestDataCache testData, ValidatorBinaries validators, IOptions<WorkerOptions> options, ILogger<SubmissionJudge> logger)
 {
     private const string InputPath = "/judge/input";
     private const int MaxCompileOutput = 64 * 1024;
@@ -29,56 +34,97 @@ public sealed class SubmissionJudge(SandboxRunner sandbox, TestDataCache testDat
         var compileClock = Stopwatch.StartNew();
         var compile = await session.CompileAsync(cancellationToken);
         var compileMs = compile is null ? 0 : (int)compileClock.Elapsed.TotalMilliseconds;
+        var tests = new List<TestOutcome>();
+        var executeMs = 0.0;
         if (compile is { Succeeded: false })
         {
             logger.LogInformation("Submission {SubmissionId} does not compile", submission.Id);
-            return Outcome(Verdict.CompilationError, null, CompilerOutput(compile), [], 0);
+            return Outcome(new Evaluation(Verdict.CompilationError, 0, []), CompilerOutput(compile), null);
         }
 
-        var flags = DefaultValidatorFlags.Parse(version.ValidatorFlags);
+        var custom = version.Checker != "default" ? new OutputValidation(session, version, testData, validators) : null;
         var limits = new ResourceLimits
         {
-            CpuTime = TimeSpan.FromMilliseconds(version.TimeLimitMs),
+            CpuTime = TimeSpan.FromMilliseconds(version.TimeLimitMs ?? options.Value.CalibrationTimeLimit.TotalMilliseconds),
             MemoryBytes = version.MemoryLimitBytes,
             MaxProcesses = 64,
             OutputBytes = version.OutputLimitBytes,
             FileSizeBytes = version.OutputLimitBytes,
             KillOnOutputLimit = true,
         };
-        var command = new GuestCommand(session.Language.RunCommand) { StdinPath = InputPath, Limits = limits };
-        var tests = new List<TestOutcome>();
-        var executeMs = 0.0;
-        foreach (var test in version.TestCases)
-        {
-            await session.WriteProtectedFileAsync(InputPath, await testData.GetAsync(test.InputSha256, cancellationToken), cancellationToken);
-            var runClock = Stopwatch.StartNew();
-            var run = await session.ExecuteAsync(command, cancellationToken);
-            executeMs += runClock.Elapsed.TotalMilliseconds;
 
-            var (verdict, message) = VerdictRules.ForRun(run) is { } ended
-                ? (ended.Verdict, ended.Message)
-                : Check(flags, run, await testData.GetAsync(test.AnswerSha256, cancellationToken));
-            tests.Add(new TestOutcome(test.Ordinal, test.Id, verdict, run.CpuMs, run.WallMs, run.PeakMemoryBytes, run.ExitCode, run.Signal,
-                message, Excerpt(run.Stdout)));
-            if (verdict != Verdict.Accepted)
+        // A custom validator reads the output from a file; the default validator gets it captured, here.
+        var command = new GuestCommand(session.Language.RunCommand)
+        {
+            StdinPath = InputPath,
+            StdoutPath = custom is null ? null : OutputValidation.OutputPath,
+            Limits = limits,
+        };
+        try
+        {
+            var evaluation = await ScoreEngine.EvaluateAsync(TestTree.Build(version), version.Scoring == "scoring" ? ProblemType.Scoring : ProblemType.PassFail,
+                async (testCase, settings) =>
+                {
+                    var row = testCase.Row;
+                    await session.WriteProtectedFileAsync(InputPath, await testData.GetAsync(row.InputSha256, cancellationToken), cancellationToken);
+                    var runClock = Stopwatch.StartNew();
+                    var run = await session.ExecuteAsync(command, cancellationToken);
+                    executeMs += runClock.Elapsed.TotalMilliseconds;
+
+                    var (outcome, message) = VerdictRules.ForRun(run) is { } ended
+                        ? (new CaseOutcome(ended.Verdict), ended.Message)
+                        : await CheckAsync(run, row.AnswerSha256, settings);
+                    tests.Add(new TestOutcome(row.Ordinal, row.Id, outcome.Verdict, run.CpuMs, run.WallMs, run.PeakMemoryBytes, run.ExitCode, run.Signal,
+                        message, outcome.Verdict == Verdict.Accepted ? null : await ExcerptAsync(run), outcome.Score));
+                    return outcome;
+                });
+            logger.LogInformation("Submission {SubmissionId} judged {Verdict}, score {Score}, after {Tests} tests", submission.Id, evaluation.Verdict,
+                evaluation.Score, tests.Count);
+            var error = evaluation.Verdict == Verdict.InternalError ? tests.LastOrDefault(t => t.Verdict == Verdict.InternalError)?.Message : null;
+            return Outcome(evaluation, null, error);
+        }
+        catch (ValidatorBrokenException e)
+        {
+            logger.LogError("Submission {SubmissionId}: {Reason}", submission.Id, e.Message);
+            return Outcome(new Evaluation(Verdict.InternalError, 0, []), null, e.Message);
+        }
+
+        async Task<(CaseOutcome, string?)> CheckAsync(ProcessResult run, byte[] answerHash, GroupSettings settings)
+        {
+            var answer = await testData.GetAsync(answerHash, cancellationToken);
+            if (custom is not null)
             {
-                break;
+                var verdict = await custom.CheckAsync(InputPath, answer, settings.OutputValidatorFlags, settings, cancellationToken);
+                return (verdict.Outcome, verdict.Message);
+            }
+
+            var flags = DefaultValidatorFlags.Parse($"{version.ValidatorFlags} {settings.OutputValidatorFlags}");
+            var result = DefaultValidator.Check(run.Stdout, answer, flags);
+            return (new CaseOutcome(result.Accepted ? Verdict.Accepted : Verdict.WrongAnswer), result.Accepted ? null : result.Message);
+        }
+
+        async Task<string?> ExcerptAsync(ProcessResult run)
+        {
+            if (custom is null)
+            {
+                return run.Stdout.Length == 0 ? null : Encoding.UTF8.GetString(run.Stdout, 0, Math.Min(run.Stdout.Length, OutputExcerptChars));
+            }
+
+            try
+            {
+                var output = await session.ReadFileAsync(OutputValidation.OutputPath, OutputExcerptChars, cancellationToken);
+                return output.Data.Length == 0 ? null : Encoding.UTF8.GetString(output.Data);
+            }
+            catch (Sandbox.Protocol.AgentErrorException)
+            {
+                return null;
             }
         }
 
-        var failed = tests.FirstOrDefault(t => t.Verdict != Verdict.Accepted);
-        logger.LogInformation("Submission {SubmissionId} judged {Verdict} after {Tests} tests", submission.Id, failed?.Verdict ?? Verdict.Accepted, tests.Count);
-        return Outcome(failed?.Verdict ?? Verdict.Accepted, failed?.Ordinal, null, tests, executeMs);
-
-        JudgeOutcome Outcome(Verdict verdict, int? failingTest, string? compileOutput, IReadOnlyList<TestOutcome> results, double execute) =>
-            new(verdict, verdict == Verdict.Accepted ? 1 : 0, failingTest, compileOutput, null, results, session.VmId, session.Accelerator.ToString(),
-                session.WarmPoolHit, new JudgeTimings((int)session.SetupMs, (int)session.BootMs, compileMs, (int)execute, (int)total.Elapsed.TotalMilliseconds));
-    }
-
-    private static (Verdict, string) Check(DefaultValidatorFlags flags, ProcessResult run, byte[] answer)
-    {
-        var result = DefaultValidator.Check(run.Stdout, answer, flags);
-        return (result.Accepted ? Verdict.Accepted : Verdict.WrongAnswer, result.Message);
+        JudgeOutcome Outcome(Evaluation evaluation, string? compileOutput, string? error) =>
+            new(evaluation.Verdict, evaluation.Score, version.MaxScore, tests.FirstOrDefault(t => t.Verdict != Verdict.Accepted)?.Ordinal,
+                compileOutput, error, tests, evaluation.Groups, session.VmId, session.Accelerator.ToString(), session.WarmPoolHit,
+                new JudgeTimings((int)session.SetupMs, (int)session.BootMs, compileMs, (int)executeMs, (int)total.Elapsed.TotalMilliseconds));
     }
 
     private static string CompilerOutput(ProcessResult compile)
@@ -91,7 +137,4 @@ public sealed class SubmissionJudge(SandboxRunner sandbox, TestDataCache testDat
 
         return text.Length > MaxCompileOutput ? text[..MaxCompileOutput] + "\n… (truncated)" : text;
     }
-
-    private static string? Excerpt(byte[] stdout) =>
-        stdout.Length == 0 ? null : Encoding.UTF8.GetString(stdout, 0, Math.Min(stdout.Length, OutputExcerptChars));
 }

@@ -1,5 +1,6 @@
 using Judge.Data;
 using Judge.Data.Problems;
+using Judge.Grading.Problems;
 using Judge.Data.Submissions;
 using Judge.Grading.Verdicts;
 using Microsoft.EntityFrameworkCore;
@@ -16,7 +17,7 @@ public enum ClaimStatus
 
 /// <summary>A submission this worker holds the claim on, with what judging it needs.</summary>
 public sealed record ClaimedSubmission(
-    Guid Id, int Attempt, Guid ProblemId, string Language, string Source, string Lane, DateTime CreatedAt, DateTime JudgingStartedAt,
+    Guid Id, int Attempt, Guid ProblemId, string Language, string Source, string Lane, string Purpose, DateTime CreatedAt, DateTime JudgingStartedAt,
     ProblemVersion Version);
 
 public sealed record ClaimResult(ClaimStatus Status, ClaimedSubmission? Submission = null, DateTime? LeaseExpiresAt = null);
@@ -53,9 +54,12 @@ public sealed class SubmissionStore(JudgeDbContext db)
         var submission = await db.Submissions.AsNoTracking().SingleAsync(s => s.Id == id, cancellationToken);
         var version = await db.ProblemVersions.AsNoTracking()
             .Include(v => v.TestCases.OrderBy(t => t.Ordinal))
+            .Include(v => v.TestGroups)
+            .Include(v => v.Files)
+            .AsSplitQuery()
             .SingleAsync(v => v.Id == submission.ProblemVersionId, cancellationToken);
         return new ClaimResult(ClaimStatus.Claimed, new ClaimedSubmission(
-            submission.Id, attempts[0], submission.ProblemId, submission.Language, submission.Source, submission.Lane,
+            submission.Id, attempts[0], submission.ProblemId, submission.Language, submission.Source, submission.Lane, submission.Purpose,
             submission.CreatedAt, submission.JudgingStartedAt ?? DateTime.UtcNow, version));
     }
 
@@ -68,6 +72,7 @@ public sealed class SubmissionStore(JudgeDbContext db)
             .SetProperty(s => s.Status, SubmissionStatus.Done)
             .SetProperty(s => s.Verdict, outcome.Verdict.ToString())
             .SetProperty(s => s.Score, outcome.Score)
+            .SetProperty(s => s.MaxScore, outcome.MaxScore)
             .SetProperty(s => s.FailingTest, outcome.FailingTest)
             .SetProperty(s => s.CompileOutput, ForText(outcome.CompileOutput))
             .SetProperty(s => s.Error, ForText(outcome.Error))
@@ -100,6 +105,16 @@ public sealed class SubmissionStore(JudgeDbContext db)
             Signal = t.Signal,
             CheckerMessage = ForText(t.Message),
             OutputExcerpt = ForText(t.OutputExcerpt),
+            Score = t.Score,
+        }));
+        var groupIds = claim.Version.TestGroups.ToDictionary(g => g.Name, g => g.Id);
+        db.GroupResults.AddRange(outcome.Groups.Select(g => new GroupResult
+        {
+            SubmissionId = claim.Id,
+            GroupId = groupIds[g.Name],
+            Verdict = g.Verdict.ToString(),
+            Score = g.Score,
+            MaxScore = g.MaxScore,
         }));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -115,6 +130,55 @@ public sealed class SubmissionStore(JudgeDbContext db)
                 .SetProperty(s => s.Error, ForText(reason))
                 .SetProperty(s => s.LeaseExpiresAt, (DateTime?)null)
                 .SetProperty(s => s.FinishedAt, DateTime.UtcNow), cancellationToken);
+
+    /// <summary>
+    /// When every calibration submission of a version is judged: derives the time limit from the slowest
+    /// accepted run (the format's multiplier, rounded up to its resolution) and makes the version current, or marks
+    /// it failed, naming the submissions that did not pass. Serialised per version, so the worker that judged the
+    /// last one finishes it whatever order results arrive in.
+    /// </summary>
+    public async Task FinishCalibrationAsync(Guid versionId, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({versionId.ToString()}))", cancellationToken);
+        var version = await db.ProblemVersions.SingleAsync(v => v.Id == versionId, cancellationToken);
+        var runs = await db.Submissions.AsNoTracking()
+            .Where(s => s.ProblemVersionId == versionId && s.Purpose == SubmissionPurpose.Calibration)
+            .Select(s => new { s.Id, s.Status, s.Verdict, s.Score, s.PackagePath, s.FailingTest, s.Error })
+            .ToListAsync(cancellationToken);
+        if (version.Status != VersionStatus.Calibrating || runs.Any(r => r.Status != SubmissionStatus.Done))
+        {
+            return;
+        }
+
+        var scoring = version.Scoring == "scoring" && double.IsFinite(version.MaxScore);
+        var failed = runs.Where(r => r.Verdict != nameof(Verdict.Accepted) || (scoring && r.Score < version.MaxScore - 1e-9)).ToList();
+        if (failed.Count > 0)
+        {
+            version.Status = VersionStatus.Failed;
+            version.StatusMessage = "Accepted submissions of the package did not pass, so no time limit could be derived: " + string.Join("; ", failed.Select(f =>
+                $"{f.PackagePath} got {f.Verdict}{(scoring ? $" with score {f.Score}" : "")}{(f.FailingTest is { } t ? $" on test {t}" : "")}{(f.Error is { } e ? $" ({e})" : "")}"));
+        }
+        else
+        {
+            var ids = runs.Select(r => r.Id).ToList();
+            var slowest = await db.TestResults.Where(r => ids.Contains(r.SubmissionId)).MaxAsync(r => (int?)r.CpuMs, cancellationToken) ?? 0;
+            var limits = new ProblemLimits { TimeMultiplier = version.TimeMultiplier, TimeResolutionMs = version.TimeResolutionMs };
+            version.TimeLimitMs = limits.DeriveTimeLimitMs(slowest);
+            version.TimeLimitDerived = true;
+            version.Status = VersionStatus.Ready;
+            var derivation = $"time limit {version.TimeLimitMs} ms derived from the slowest accepted run ({slowest} ms CPU) × {version.TimeMultiplier}";
+            version.StatusMessage = version.StatusMessage is null ? derivation : $"{version.StatusMessage}; {derivation}";
+            await db.Database.ExecuteSqlAsync($"""
+                UPDATE problems SET current_version_id = {versionId}
+                WHERE id = {version.ProblemId} AND (current_version_id IS NULL
+                   OR (SELECT number FROM problem_versions WHERE id = current_version_id) < {version.Number})
+                """, cancellationToken);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
 
     public Task<int> RenewLeasesAsync(IReadOnlyCollection<Guid> ids, string workerId, TimeSpan lease, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlAsync($"""

@@ -9,8 +9,7 @@ namespace Judge.Worker.Judging;
 /// <summary>Test inputs and answers on local disk by SHA-256, fetched from PostgreSQL on first use.</summary>
 public sealed class TestDataCache(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, IOptions<SandboxOptions> sandbox)
 {
-    private readonly string _directory = options.Value.TestDataDirectory
-        ?? Path.Combine(sandbox.Value.ResolveCacheDirectory(), "testdata");
+    private readonly string _directory = Path.Combine(options.Value.CacheDirectory ?? sandbox.Value.ResolveCacheDirectory(), "testdata");
 
     public async Task<byte[]> GetAsync(byte[] sha256, CancellationToken cancellationToken)
     {

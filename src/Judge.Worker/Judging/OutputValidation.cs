@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Judge.Data.Problems;
+using Judge.Grading.Problems;
+using Judge.Grading.Scoring;
+using Judge.Grading.Verdicts;
+using Judge.Sandbox;
+using Judge.Sandbox.Protocol;
+using Judge.Sandbox.Running;
+using Microsoft.Extensions.Options;
+
+namespace Judge.Worker.Judging;
+
+/// <summary>A verdict from an output validator, with what it said about the output.</summary>
+public sealed record ValidatorVerdict(CaseOutcome Outcome, string? Message);
+
+/// <summary>
+/// Runs a problem's custom output validator inside the submission's VM, after the program's processes are
+/// gone: a Kattis validator (<c>validator input answer feedback_dir/ [flags] &lt; output</c>, exit 42 or 43) or a
+/// testlib checker (<c>checker input output answer result</c>, exit 0, 1, 2, 3 or 7). The answer is written
+/// only now, so the program never saw it. A validator that crashes, hangs or exits otherwise is a judge error.
+/// </summary>
+public sealed class OutputValidation(SandboxSession session, ProblemVersion version, TestDataCache testData, ValidatorBinaries binaries)
+{
+    public const string OutputPath = "/judge/output";
+    private const string Directory = "/judge/validator";
+    private const string Feedback = "/judge/feedback";
+    private const string AnswerPath = "/judge/answer";
+    private const int ValidatorUid = 1001;
+
+    private IReadOnlyList<string>? _command;
+
+    public async Task<ValidatorVerdict> CheckAsync(string inputPath, byte[] answer, string groupFlags, GroupSettings settings, CancellationToken cancellationToken)
+    {
+        _command ??= await InstallAsync(cancellationToken);
+        await session.WriteProtectedFileAsync(AnswerPath, answer, cancellationToken);
+        await AsRootAsync(["sh", "-c", $"rm -rf {Feedback} && mkdir -p {Feedback} && chown {ValidatorUid}:{ValidatorUid} {Feedback}"], cancellationToken);
+        var flags = $"{version.ValidatorFlags} {groupFlags}".Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        var testlib = version.Checker == "testlib";
+        var command = new GuestCommand([.. _command, .. testlib
+            ? [inputPath, OutputPath, AnswerPath, $"{Feedback}/result.txt"]
+            : new[] { inputPath, AnswerPath, Feedback + "/" }.Concat(flags)])
+        {
+            StdinPath = testlib ? null : OutputPath,
+            Uid = ValidatorUid,
+            Gid = ValidatorUid,
+            WorkingDirectory = Feedback,
+            Limits = new ResourceLimits
+            {
+                CpuTime = TimeSpan.FromMilliseconds(version.ValidationTimeMs),
+                MemoryBytes = version.ValidationMemoryBytes,
+                MaxProcesses = 64,
+                OutputBytes = 64 * 1024,
+                KillOnOutputLimit = false,
+                FileSizeBytes = 64L << 20,
+            },
+        };
+        var run = await session.ExecuteAsync(command, cancellationToken);
+        var verdict = testlib ? await TestlibAsync(run, cancellationToken) : await KattisAsync(run, settings, cancellationToken);
+        await AsRootAsync(["rm", "-rf", AnswerPath, Feedback], cancellationToken);
+        return verdict;
+    }
+
+    private async Task<ValidatorVerdict> KattisAsync(ProcessResult run, GroupSettings settings, CancellationToken cancellationToken)
+    {
+        if (Broken(run, "output validator") is { } broken)
+        {
+            return broken;
+        }
+
+        var message = await ReadAsync("judgemessage.txt", cancellationToken) ?? await ReadAsync("teammessage.txt", cancellationToken);
+        switch (run.ExitCode)
+        {
+            case 43:
+                return new ValidatorVerdict(new CaseOutcome(Verdict.WrongAnswer), message);
+            case 42 when !version.ValidatorScores:
+                return new ValidatorVerdict(new CaseOutcome(Verdict.Accepted), message);
+            case 42:
+                if (await ReadAsync("score_multiplier.txt", cancellationToken) is { } multiplier)
+                {
+                    return Scored(multiplier, "score_multiplier.txt", m => m * settings.AcceptScore, message);
+                }
+
+                if (await ReadAsync("score.txt", cancellationToken) is { } score)
+                {
+                    return Scored(score, "score.txt", s => s, message);
+                }
+
+                return version.PackageFormat.StartsWith("legacy", StringComparison.Ordinal)
+                    ? JudgeError("the output validator accepted without writing score.txt, which a 'custom score' problem needs")
+                    : new ValidatorVerdict(new CaseOutcome(Verdict.Accepted), message);
+            default:
+                return JudgeError($"the output validator exited with {run.ExitCode} (42 accepts, 43 rejects): {Tail(message ?? run.StderrText)}");
+        }
+    }
+
+    private async Task<ValidatorVerdict> TestlibAsync(ProcessResult run, CancellationToken cancellationToken)
+    {
+        if (Broken(run, "checker") is { } broken)
+        {
+            return broken;
+        }
+
+        var message = (await ReadAsync("result.txt", cancellationToken) ?? run.StderrText).Trim();
+        return run.ExitCode switch
+        {
+            0 => new ValidatorVerdict(new CaseOutcome(Verdict.Accepted), message),
+            1 => new ValidatorVerdict(new CaseOutcome(Verdict.WrongAnswer), message),
+            2 or 4 or 8 => new ValidatorVerdict(new CaseOutcome(Verdict.WrongAnswer), "presentation error: " + message),
+            7 => Scored(message.Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "", "the checker's points", p => p, message),
+            _ => JudgeError($"the checker failed (exit {run.ExitCode}): {Tail(message)}"),
+        };
+    }
+
+    private static ValidatorVerdict? Broken(ProcessResult run, string what) =>
+        run.LimitExceeded != LimitExceeded.None ? JudgeError($"the {what} exceeded its {run.LimitExceeded} limit")
+        : run.Signal is { } signal ? JudgeError($"the {what} was killed by signal {signal} ({VerdictRules.SignalName(signal)}): {Tail(run.StderrText)}")
+        : null;
+
+    private static ValidatorVerdict Scored(string text, string source, Func<double, double> score, string? message) =>
+        double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
+            ? new ValidatorVerdict(new CaseOutcome(Verdict.Accepted, score(value)), message)
+            : JudgeError($"{source} does not hold a number: '{Tail(text)}'");
+
+    private static ValidatorVerdict JudgeError(string message) => new(new CaseOutcome(Verdict.InternalError), message);
+
+    private static string Tail(string text) => text.Length <= 500 ? text.Trim() : text[..500].Trim() + "…";
+
+    /// <summary>A feedback file's text, or null when the validator did not write it.</summary>
+    private async Task<string?> ReadAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var file = await session.ReadFileAsync($"{Feedback}/{name}", 64 * 1024, cancellationToken);
+            return Encoding.UTF8.GetString(file.Data);
+        }
+        catch (AgentErrorException e) when (e.Code == AgentErrorCode.Io)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Puts the validator in the VM: Python as source; C and C++ compiled once per problem version and host and
+    /// cached as a binary (built in a VM, never run on the host).
+    /// </summary>
+    private async Task<IReadOnlyList<string>> InstallAsync(CancellationToken cancellationToken)
+    {
+        var files = new List<(string Path, byte[] Content)>();
+        foreach (var file in version.Files.Where(f => f.Role == ProblemVersionFile.OutputValidator).OrderBy(f => f.Path, StringComparer.Ordinal))
+        {
+            files.Add((file.Path, await testData.GetAsync(file.Sha256, cancellationToken)));
+        }
+
+        if (version.ValidatorLanguage == "python")
+        {
+            var script = files.Single(f => f.Path.EndsWith(".py", StringComparison.Ordinal));
+            await session.WriteProtectedFileAsync($"{Directory}/{script.Path}", script.Content, cancellationToken);
+            return ["python3", $"{Directory}/{script.Path}"];
+        }
+
+        var binary = $"{Directory}/validator";
+        var key = ValidatorBinaries.Key(version.ValidatorLanguage!, files);
+        if (binaries.TryGet(key) is { } cached)
+        {
+            await session.WriteProtectedFileAsync(binary, cached, cancellationToken, mode: 0x1ED /* 0755 */);
+            return [binary];
+        }
+
+        foreach (var (path, content) in files)
+        {
+            await session.WriteProtectedFileAsync($"{Directory}/src/{path}", content, cancellationToken);
+        }
+
+        var compiler = version.ValidatorLanguage == "c" ? "gcc" : "g++";
+        var standard = version.ValidatorLanguage == "c" ? "-std=gnu17" : "-std=gnu++17";
+        var sources = files.Where(f => Path.GetExtension(f.Path) is ".c" or ".cc" or ".cpp" or ".cxx").Select(f => $"{Directory}/src/{f.Path}");
+        var compile = await session.ExecuteAsync(new GuestCommand([compiler, "-O2", standard, "-static", "-pipe", $"-I{Directory}/src", "-o", binary, .. sources, "-lm"])
+        {
+            Uid = 0,
+            Gid = 0,
+            WorkingDirectory = Directory,
+            Limits = Sandbox.Languages.LanguageRegistry.CompileLimits,
+        }, cancellationToken);
+        if (!compile.Succeeded)
+        {
+            throw new ValidatorBrokenException($"The output validator does not compile: {Tail(compile.StderrText + compile.StdoutText)}");
+        }
+
+        var built = await session.ReadFileAsync(binary, 64L << 20, cancellationToken);
+        binaries.Put(key, built.Data);
+        return [binary];
+    }
+
+    private Task<ProcessResult> AsRootAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken) =>
+        session.ExecuteAsync(new GuestCommand(argv) { Uid = 0, Gid = 0, WorkingDirectory = "/" }, cancellationToken);
+}
+
+/// <summary>The problem's validator is broken (it does not compile): the judge's problem, not the program's, and not worth a retry.</summary>
+public sealed class ValidatorBrokenException(string message) : Exception(message);
+
+/// <summary>Compiled output validators on the worker's disk, by a hash of their sources and language.</summary>
+public sealed class ValidatorBinaries(IOptions<WorkerOptions> options, IOptions<SandboxOptions> sandbox)
+{
+    private readonly string _directory = Path.Combine(options.Value.CacheDirectory ?? sandbox.Value.ResolveCacheDirectory(), "validators");
+
+    public static string Key(string language, IEnumerable<(string Path, byte[] Content)> files)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(language));
+        foreach (var (path, content) in files)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(path));
+            hash.AppendData(SHA256.HashData(content));
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    public byte[]? TryGet(string key)
+    {
+        var path = Path.Combine(_directory, key);
+        return File.Exists(path) ? File.ReadAllBytes(path) : null;
+    }
+
+    public void Put(string key, byte[] binary)
+    {
+        System.IO.Directory.CreateDirectory(_directory);
+        var path = Path.Combine(_directory, key);
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        File.WriteAllBytes(temporary, binary);
+        File.Move(temporary, path, overwrite: true);
+    }
+}

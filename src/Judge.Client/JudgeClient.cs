@@ -6,11 +6,22 @@ namespace Judge.Client;
 
 public sealed record TimingsDto(int? QueueMs, int? SetupMs, int? BootMs, int? CompileMs, int? ExecuteMs, int? TotalMs, bool? WarmPoolHit);
 
-public sealed record TestDto(int Ordinal, string Verdict, int CpuMs, int WallMs, long MemoryBytes, string? CheckerMessage);
+public sealed record TestDto(int Ordinal, string Name, string Verdict, double? Score, int CpuMs, int WallMs, long MemoryBytes, string? CheckerMessage);
+
+public sealed record GroupDto(string Name, string Verdict, double Score, double MaxScore);
 
 public sealed record SubmissionDto(
-    Guid Id, string Status, string? Verdict, string? Error, string? CompileOutput, TimingsDto Timings, string? Accelerator, string? Worker,
-    IReadOnlyList<TestDto>? Tests);
+    Guid Id, string Status, string? Verdict, double? Score, double? MaxScore, string? Error, string? CompileOutput, TimingsDto Timings,
+    string? Accelerator, string? Worker, IReadOnlyList<GroupDto>? Groups, IReadOnlyList<TestDto>? Tests);
+
+public sealed record PendingVersionDto(int Version, string Status, string? StatusMessage);
+
+public sealed record ProblemDto(
+    Guid Id, string Slug, string Title, int? Version, string Status, string? StatusMessage, string Type, string Format, int? TimeLimitMs,
+    bool TimeLimitDerived, int MemoryLimitMb, string Checker, double MaxScore, int TestCount, PendingVersionDto? Pending);
+
+/// <summary>The API refused a problem package; the message names the file and line.</summary>
+public sealed class PackageRejectedException(string message) : Exception(message);
 
 /// <summary>A small HTTP client of the Judge API, as any client would use it: X-Api-Key, JSON, polling.</summary>
 public sealed class JudgeClient(HttpClient http)
@@ -31,6 +42,46 @@ public sealed class JudgeClient(HttpClient http)
         using var content = new StringContent(problemJson, System.Text.Encoding.UTF8, "application/json");
         using var response = await http.PostAsync("/api/problems", content, cancellationToken);
         await EnsureAsync(response, HttpStatusCode.Created, cancellationToken);
+    }
+
+    /// <summary>Uploads a problem package (a zip). Returns the problem as the API describes it after the import.</summary>
+    public async Task<ProblemDto> ImportPackageAsync(byte[] zip, string slug, CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(zip);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/zip");
+        using var response = await http.PostAsync(new Uri($"/api/problems?slug={Uri.EscapeDataString(slug)}", UriKind.Relative), content, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.BadRequest)
+        {
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Json, cancellationToken);
+            throw new PackageRejectedException(problem.TryGetProperty("detail", out var detail) ? detail.GetString() ?? "" : problem.ToString());
+        }
+
+        if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Created or HttpStatusCode.Accepted))
+        {
+            await EnsureAsync(response, HttpStatusCode.Created, cancellationToken);
+        }
+
+        return (await response.Content.ReadFromJsonAsync<ProblemDto>(Json, cancellationToken))!;
+    }
+
+    public async Task<ProblemDto> GetProblemAsync(string slug, CancellationToken cancellationToken) =>
+        (await http.GetFromJsonAsync<ProblemDto>($"/api/problems/{Uri.EscapeDataString(slug)}", Json, cancellationToken))!;
+
+    /// <summary>Polls until the problem's newest version is no longer calibrating (its time limit derived, or failed).</summary>
+    public async Task<ProblemDto> WaitForProblemAsync(string slug, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        while (true)
+        {
+            var problem = await GetProblemAsync(slug, deadline.Token);
+            if ((problem.Pending?.Status ?? problem.Status) != "calibrating")
+            {
+                return problem;
+            }
+
+            await Task.Delay(500, deadline.Token);
+        }
     }
 
     public async Task<Guid> SubmitAsync(string problem, string language, string source, string priority, CancellationToken cancellationToken)

@@ -243,6 +243,42 @@ public sealed class PackageReaderTests
     }
 
     [Fact]
+    public async Task A_2025_scoring_package_keeps_the_score_of_the_groups_a_submission_passes()
+    {
+        var files = new Dictionary<string, string>(Minimal)
+        {
+            ["problem.yaml"] = "problem_format_version: 2025-09\nname: S\ntype: scoring\n",
+            ["data/secret/a/test_group.yaml"] = "max_score: 30\n",
+            ["data/secret/a/1.in"] = "1", ["data/secret/a/1.ans"] = "1",
+            ["data/secret/b/test_group.yaml"] = "max_score: 70\nscore_aggregation: min\n",
+            ["data/secret/b/1.in"] = "3", ["data/secret/b/1.ans"] = "3",
+        };
+        files.Remove("data/secret/1.in");
+        files.Remove("data/secret/1.ans");
+        var problem = Read(files);
+
+        var partial = await Judge.Grading.Scoring.ScoreEngine.EvaluateAsync(problem.Data, problem.Type, (c, _) =>
+            Task.FromResult(new Judge.Grading.Scoring.CaseOutcome(c.Name.StartsWith("secret/b", StringComparison.Ordinal)
+                ? Judge.Grading.Verdicts.Verdict.WrongAnswer : Judge.Grading.Verdicts.Verdict.Accepted)));
+
+        Assert.Equal((Judge.Grading.Verdicts.Verdict.Accepted, 30.0), (partial.Verdict, partial.Score));
+    }
+
+    [Fact]
+    public async Task A_2025_scoring_package_without_groups_shares_100_points_among_its_secret_cases()
+    {
+        var files = With(With(Minimal, "problem.yaml", "problem_format_version: 2025-09\nname: S\ntype: scoring\n"), "data/secret/2.in", "2");
+        files = With(files, "data/secret/2.ans", "2");
+        var problem = Read(files);
+
+        var half = await Judge.Grading.Scoring.ScoreEngine.EvaluateAsync(problem.Data, problem.Type, (c, _) =>
+            Task.FromResult(new Judge.Grading.Scoring.CaseOutcome(c.Name == "secret/2" ? Judge.Grading.Verdicts.Verdict.WrongAnswer : Judge.Grading.Verdicts.Verdict.Accepted)));
+
+        Assert.Equal(100, problem.MaxScore);
+        Assert.Equal(50, half.Score);
+    }
+
+    [Fact]
     public void A_zipped_package_directory_is_unwrapped_and_its_folder_named()
     {
         using var zip = Zip(Minimal.ToDictionary(kv => "hello/" + kv.Key, kv => kv.Value));

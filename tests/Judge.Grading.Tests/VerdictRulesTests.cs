@@ -1,3 +1,4 @@
+using Judge.Grading.Problems;
 using Judge.Grading.Verdicts;
 using Judge.Sandbox.Running;
 
@@ -55,5 +56,35 @@ public sealed class VerdictRulesTests
     public void A_non_zero_exit_is_a_runtime_error_naming_the_code()
     {
         Assert.Equal("exit code 3", VerdictRules.ForRun(new ProcessResult { ExitCode = 3 })!.Message);
+    }
+}
+
+public sealed class ExpectedVerdictsTests
+{
+    [Theory]
+    [InlineData("accepted", Verdict.Accepted, 1, 1, ProblemType.PassFail, true)]
+    [InlineData("accepted", Verdict.WrongAnswer, 0, 1, ProblemType.PassFail, false)]
+    [InlineData("accepted", Verdict.Accepted, 60, 100, ProblemType.Scoring, false)]
+    [InlineData("accepted", Verdict.Accepted, 100, 100, ProblemType.Scoring, true)]
+    [InlineData("partially_accepted", Verdict.Accepted, 60, 100, ProblemType.Scoring, true)]
+    [InlineData("partially_accepted", Verdict.Accepted, 100, 100, ProblemType.Scoring, false)]
+    [InlineData("wrong_answer", Verdict.WrongAnswer, 0, 1, ProblemType.PassFail, true)]
+    [InlineData("wrong_answer", Verdict.TimeLimitExceeded, 0, 1, ProblemType.PassFail, false)]
+    [InlineData("time_limit_exceeded", Verdict.TimeLimitExceeded, 0, 1, ProblemType.PassFail, true)]
+    [InlineData("run_time_error", Verdict.RuntimeError, 0, 1, ProblemType.PassFail, true)]
+    [InlineData("memory_limit_exceeded", Verdict.MemoryLimitExceeded, 0, 1, ProblemType.PassFail, true)]
+    [InlineData("rejected", Verdict.WrongAnswer, 0, 1, ProblemType.PassFail, true)]
+    [InlineData("rejected", Verdict.Accepted, 1, 1, ProblemType.PassFail, false)]
+    [InlineData("brute_force", Verdict.TimeLimitExceeded, 0, 1, ProblemType.PassFail, true)]
+    public void A_folder_states_what_its_submissions_must_get(string folder, Verdict verdict, double score, double max, ProblemType type, bool expected)
+    {
+        Assert.Equal(expected, ExpectedVerdicts.Satisfies(folder, verdict, score, max, type));
+    }
+
+    [Fact]
+    public void A_folder_that_states_nothing_is_not_judged()
+    {
+        Assert.Null(ExpectedVerdicts.Satisfies("extra", Verdict.Accepted, 1, 1, ProblemType.PassFail));
+        Assert.False(ExpectedVerdicts.IsKnown("extra"));
     }
 }

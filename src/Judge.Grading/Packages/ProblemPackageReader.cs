@@ -236,6 +236,12 @@ public static class ProblemPackageReader
             }
         }
 
+        // 2025-09: secret is where a scoring problem's score comes from; it defaults to a maximum of 100, summed.
+        if (!legacy && type == ProblemType.Scoring && directory == "data/secret")
+        {
+            config = config with { MaxScore = config.MaxScore ?? 100, Aggregation = config.Aggregation ?? "sum" };
+        }
+
         var entries = files.Under(directory).Select(p => p[(directory.Length + 1)..]).ToList();
         var subdirectories = entries.Where(e => e.Contains('/', StringComparison.Ordinal)).Select(e => e.Split('/')[0]).Distinct(StringComparer.Ordinal);
         var here = entries.Where(e => !e.Contains('/', StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);

@@ -1,0 +1,4 @@
+const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\s+/).map(BigInt);
+// Forgets to stop.
+for (;;) {}
+console.log((a + b).toString());

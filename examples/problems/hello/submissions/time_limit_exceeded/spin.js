@@ -1,0 +1,3 @@
+// Never gets round to printing.
+for (;;) {}
+console.log("Hello, World!");

@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Judge.Cli.Problems;
+using Judge.Client;
 
 namespace Judge.Fleet.IntegrationTests;
 
@@ -141,7 +143,7 @@ public sealed class PackageTests(FleetFixture fleet)
     {
         var files = Package("problem_format_version: 2025-09\nname: Groups\ntype: scoring\nlimits:\n  time_limit: 5\n",
             ("data/sample/1.in", "1"), ("data/sample/1.ans", "1"),
-            ("data/secret/easy/test_group.yaml", "max_score: 30\n"), ("data/secret/easy/1.in", "1"), ("data/secret/easy/1.ans", "1"),
+            ("data/secret/easy/test_group.yaml", "max_score: 30\nscore_aggregation: sum\n"), ("data/secret/easy/1.in", "1"), ("data/secret/easy/1.ans", "1"),
             ("data/secret/easy/2.in", "2"), ("data/secret/easy/2.ans", "2"),
             ("data/secret/hard/test_group.yaml", "max_score: 70\nscore_aggregation: min\n"), ("data/secret/hard/1.in", "1000"), ("data/secret/hard/1.ans", "1000"));
         await CreateAsync(files, "groups");
@@ -221,6 +223,55 @@ public sealed class PackageTests(FleetFixture fleet)
         var result = await fleet.WaitForVerdictAsync(await fleet.SubmitAsync("sum", "java", solution));
 
         Assert.Equal("Accepted", result.GetProperty("verdict").GetString());
+    }
+
+    [Fact]
+    public async Task Verify_passes_a_package_whose_submissions_get_their_folders_verdicts()
+    {
+        var (ok, report) = await VerifyAsync("verify-good",
+            ("submissions/accepted/right.py", "print(int(input()) * 2)\n"),
+            ("submissions/wrong_answer/plus.py", "print(int(input()) + 2)\n"),
+            ("submissions/run_time_error/raise.c", "int main(void) { return 3; }\n"));
+
+        Assert.True(ok, report);
+        Assert.Contains("all 3 submissions got their expected verdict", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_fails_naming_the_submission_whose_verdict_differs_from_its_folder()
+    {
+        var (ok, report) = await VerifyAsync("verify-bad",
+            ("submissions/accepted/right.py", "print(int(input()) * 2)\n"),
+            ("submissions/time_limit_exceeded/actually_wrong.py", "print(0)\n"));
+
+        Assert.False(ok);
+        var row = report.Split('\n').Single(l => l.StartsWith("time_limit_exceeded/actually_wrong.py", StringComparison.Ordinal));
+        Assert.Contains("TimeLimitExceeded", row, StringComparison.Ordinal);
+        Assert.Contains("WrongAnswer", row, StringComparison.Ordinal);
+        Assert.Contains("MISMATCH", row, StringComparison.Ordinal);
+        Assert.Contains("1 of 2 submissions did not get their expected verdict", report, StringComparison.Ordinal);
+    }
+
+    /// <summary>Writes a doubling problem with the given submissions to a directory and runs `judge verify` on it.</summary>
+    private async Task<(bool Ok, string Report)> VerifyAsync(string slug, params (string Path, string Content)[] submissions)
+    {
+        var directory = Directory.CreateTempSubdirectory("judge-verify-");
+        try
+        {
+            var files = Package("name: Double\nlimits:\n  time_limit: 2\n", [("data/secret/1.in", "21\n"), ("data/secret/1.ans", "42\n"), .. submissions]);
+            foreach (var (path, content) in files)
+            {
+                var file = Path.Combine(directory.FullName, path);
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                await File.WriteAllTextAsync(file, content, Ct);
+            }
+
+            return await ProblemCommands.VerifyAsync(JudgeClient.Create(fleet.ApiAddress, fleet.AdminKey), directory.FullName, slug, Ct);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 
     /// <summary>Imports a one-test-per-word package and judges, for each word, a program that prints it.</summary>

@@ -223,7 +223,7 @@ public sealed class PackageReaderTests
         var files = new Dictionary<string, string>(Minimal)
         {
             ["problem.yaml"] = "problem_format_version: 2025-09\nname: S\ntype: scoring\nlimits:\n  time_limit: 1\n",
-            ["data/secret/a/test_group.yaml"] = "max_score: 30\n",
+            ["data/secret/a/test_group.yaml"] = "max_score: 30\nscore_aggregation: sum\n",
             ["data/secret/a/1.in"] = "1", ["data/secret/a/1.ans"] = "1", ["data/secret/a/2.in"] = "2", ["data/secret/a/2.ans"] = "2",
             ["data/secret/b/test_group.yaml"] = "max_score: 70\nscore_aggregation: min\n",
             ["data/secret/b/1.in"] = "3", ["data/secret/b/1.ans"] = "3",
@@ -262,6 +262,24 @@ public sealed class PackageReaderTests
                 ? Judge.Grading.Verdicts.Verdict.WrongAnswer : Judge.Grading.Verdicts.Verdict.Accepted)));
 
         Assert.Equal((Judge.Grading.Verdicts.Verdict.Accepted, 30.0), (partial.Verdict, partial.Score));
+    }
+
+    [Fact]
+    public void A_2025_group_without_an_aggregation_is_pass_fail()
+    {
+        var files = new Dictionary<string, string>(Minimal)
+        {
+            ["problem.yaml"] = "problem_format_version: 2025-09\nname: S\ntype: scoring\n",
+            ["data/secret/a/test_group.yaml"] = "max_score: 40\n",
+            ["data/secret/a/1.in"] = "1", ["data/secret/a/1.ans"] = "1", ["data/secret/a/2.in"] = "2", ["data/secret/a/2.ans"] = "2",
+        };
+
+        var group = Read(files).Data.Children.OfType<TestGroup<TestCaseData>>().Single(g => g.Name == "data/secret")
+            .Children.OfType<TestGroup<TestCaseData>>().Single();
+
+        Assert.Equal(40, group.Settings.AcceptScore);
+        Assert.Equal(ScoreMode.Min, group.Settings.ScoreMode);
+        Assert.True(group.Settings.StopOnReject);
     }
 
     [Fact]

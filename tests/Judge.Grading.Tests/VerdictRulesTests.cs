@@ -47,6 +47,14 @@ public sealed class VerdictRulesTests
     }
 
     [Fact]
+    public void A_java_program_out_of_heap_exceeds_the_memory_limit()
+    {
+        var run = new ProcessResult { ExitCode = 1, Stderr = "Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space"u8.ToArray() };
+
+        Assert.Equal(Verdict.MemoryLimitExceeded, VerdictRules.ForRun(run)!.Verdict);
+    }
+
+    [Fact]
     public void Hitting_the_file_size_limit_is_an_output_limit()
     {
         Assert.Equal(Verdict.OutputLimitExceeded, VerdictRules.ForRun(new ProcessResult { Signal = 25 })!.Verdict);
@@ -78,13 +86,26 @@ public sealed class ExpectedVerdictsTests
     [InlineData("brute_force", Verdict.TimeLimitExceeded, 0, 1, ProblemType.PassFail, true)]
     public void A_folder_states_what_its_submissions_must_get(string folder, Verdict verdict, double score, double max, ProblemType type, bool expected)
     {
-        Assert.Equal(expected, ExpectedVerdicts.Satisfies(folder, verdict, score, max, type));
+        Assert.Equal(expected, ExpectedVerdicts.Satisfies(folder, verdict, [verdict], score, max, type, "2025-09"));
+    }
+
+    [Theory]
+    [InlineData("2025-09", false)]
+    [InlineData("2023-07-draft", false)]
+    [InlineData("legacy", true)]
+    public void Since_2023_a_single_verdict_folder_permits_only_that_verdict_on_every_test(string format, bool satisfied)
+    {
+        // A scored problem runs every test: this "wrong answer" also timed out on a later one.
+        Verdict[] tests = [Verdict.Accepted, Verdict.WrongAnswer, Verdict.TimeLimitExceeded];
+
+        Assert.Equal(satisfied, ExpectedVerdicts.Satisfies("wrong_answer", Verdict.WrongAnswer, tests, 30, 100, ProblemType.Scoring, format));
+        Assert.True(ExpectedVerdicts.Satisfies("wrong_answer", Verdict.WrongAnswer, [Verdict.Accepted, Verdict.WrongAnswer, Verdict.Accepted], 30, 100, ProblemType.Scoring, format));
     }
 
     [Fact]
     public void A_folder_that_states_nothing_is_not_judged()
     {
-        Assert.Null(ExpectedVerdicts.Satisfies("extra", Verdict.Accepted, 1, 1, ProblemType.PassFail));
+        Assert.Null(ExpectedVerdicts.Satisfies("extra", Verdict.Accepted, [Verdict.Accepted], 1, 1, ProblemType.PassFail, "2025-09"));
         Assert.False(ExpectedVerdicts.IsKnown("extra"));
     }
 }

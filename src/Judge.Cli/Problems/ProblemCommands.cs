@@ -76,7 +76,8 @@ public static partial class ProblemCommands
         foreach (var ((submission, _), result) in runs.Zip(results))
         {
             var verdict = Enum.Parse<Verdict>(result.Verdict ?? nameof(Verdict.InternalError));
-            var ok = ExpectedVerdicts.Satisfies(submission.Folder, verdict, result.Score ?? 0, result.MaxScore ?? definition.MaxScore, definition.Type) == true;
+            var testVerdicts = result.Tests?.Select(t => Enum.Parse<Verdict>(t.Verdict)).ToList() ?? [];
+            var ok = ExpectedVerdicts.Satisfies(submission.Folder, verdict, testVerdicts, result.Score ?? 0, result.MaxScore ?? definition.MaxScore, definition.Type, definition.Format) == true;
             mismatches += ok ? 0 : 1;
             var got = definition.Type == ProblemType.Scoring ? $"{verdict} {result.Score?.ToString("0.##", CultureInfo.InvariantCulture)}/{result.MaxScore?.ToString("0.##", CultureInfo.InvariantCulture)}" : verdict.ToString();
             rows.Add(
@@ -86,7 +87,7 @@ public static partial class ProblemCommands
                 result.Tests is { Count: > 0 } tests ? tests.Max(t => t.CpuMs).ToString(CultureInfo.InvariantCulture) : "-",
                 result.Timings.TotalMs?.ToString(CultureInfo.InvariantCulture) ?? "-",
             ]);
-            if (!ok && (result.Error ?? result.Tests?.FirstOrDefault(t => t.Verdict != "Accepted")?.CheckerMessage) is { } why)
+            if (!ok && Why(result, verdict) is { } why)
             {
                 rows.Add(["", "", "", Shorten(why), "", "", "", ""]);
             }
@@ -139,7 +140,17 @@ public static partial class ProblemCommands
     {
         try
         {
-            var files = Directory.Exists(path) ? PackageFiles.FromDirectory(path) : PackageFiles.FromZip(File.OpenRead(path)).Files;
+            PackageFiles files;
+            if (Directory.Exists(path))
+            {
+                files = PackageFiles.FromDirectory(path);
+            }
+            else
+            {
+                using var zip = File.OpenRead(path);
+                files = PackageFiles.FromZip(zip).Files;
+            }
+
             var name = Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)));
             return (files, ProblemPackageReader.Read(files), Slug(name));
         }
@@ -154,6 +165,19 @@ public static partial class ProblemCommands
     {
         var slug = NotSlug().Replace(name.ToLowerInvariant(), "-").Trim('-');
         return slug.Length == 0 ? "problem" : slug[..Math.Min(64, slug.Length)];
+    }
+
+    /// <summary>What to show under a mismatch: the judge's error, else the first test whose verdict differs from the final one, else the first failure.</summary>
+    private static string? Why(SubmissionDto result, Verdict verdict)
+    {
+        if (result.Error is { } error)
+        {
+            return error;
+        }
+
+        var failed = result.Tests?.Where(t => t.Verdict != nameof(Verdict.Accepted)).ToList() ?? [];
+        var odd = failed.FirstOrDefault(t => t.Verdict != verdict.ToString()) ?? failed.FirstOrDefault();
+        return odd is null ? null : $"test {odd.Name}: {odd.Verdict}{(odd.CheckerMessage is { } message ? $" ({message})" : "")}";
     }
 
     private static string Shorten(string text)

@@ -435,8 +435,9 @@ public static class ProblemPackageReader
                 return settings;
             }
 
+            // 2025-09: a group's aggregation defaults to pass-fail (secret's to sum, set where secret is read).
             var max = MaxScore ?? 100;
-            return Aggregation is "min" or "pass-fail"
+            return (Aggregation ?? "pass-fail") is "min" or "pass-fail"
                 ? settings with { AcceptScore = max, ScoreMode = ScoreMode.Min, StopOnReject = true, RangeMin = 0, RangeMax = max, AcceptIfAnyAccepted = false }
                 : settings with
                 {

@@ -35,8 +35,13 @@ public static class ExpectedVerdicts
         _ => FromFolder(folder)?.ToString() ?? folder,
     };
 
-    /// <summary>Whether a result meets the folder's expectation; null for folders that state none.</summary>
-    public static bool? Satisfies(string folder, Verdict verdict, double score, double maxScore, ProblemType type)
+    /// <summary>
+    /// Whether a result meets the folder's expectation; null for folders that state none. For the folders that
+    /// name one verdict, packages newer than legacy also constrain every test case (2023-07 and later): each is
+    /// Accepted or that verdict, so a wrong-answer submission that also times out somewhere is a mismatch. Legacy
+    /// packages, as problemtools checks them, constrain only the final verdict.
+    /// </summary>
+    public static bool? Satisfies(string folder, Verdict verdict, IReadOnlyList<Verdict> tests, double score, double maxScore, ProblemType type, string format)
     {
         var full = type == ProblemType.PassFail || !double.IsFinite(maxScore) || score >= maxScore - 1e-9;
         return folder switch
@@ -45,7 +50,9 @@ public static class ExpectedVerdicts
             "partially_accepted" => verdict == Verdict.Accepted && !full,
             "rejected" => verdict != Verdict.Accepted,
             "brute_force" => verdict is Verdict.TimeLimitExceeded or Verdict.RuntimeError,
-            _ => Exact.TryGetValue(folder, out var expected) ? verdict == expected : null,
+            _ when Exact.TryGetValue(folder, out var expected) =>
+                verdict == expected && (format.StartsWith("legacy", StringComparison.Ordinal) || tests.All(t => t == Verdict.Accepted || t == expected)),
+            _ => null,
         };
     }
 }

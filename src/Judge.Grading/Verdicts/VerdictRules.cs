@@ -42,6 +42,12 @@ public static class VerdictRules
             return new RunVerdict(Verdict.RuntimeError, $"killed by signal {signal} ({SignalName(signal)})");
         }
 
+        // The JVM reports a full heap as an exception and exits 1; it is the memory limit all the same.
+        if (run.ExitCode is not (null or 0) && run.StderrText.Contains("java.lang.OutOfMemoryError", StringComparison.Ordinal))
+        {
+            return new RunVerdict(Verdict.MemoryLimitExceeded, "memory limit exceeded (java.lang.OutOfMemoryError)");
+        }
+
         if (run.ExitCode is { } code and not 0)
         {
             return new RunVerdict(Verdict.RuntimeError, $"exit code {code}");

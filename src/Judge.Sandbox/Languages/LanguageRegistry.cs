@@ -47,11 +47,14 @@ public static partial class LanguageRegistry
         ["node", "/box/main.js"],
         "console.log('Hello, World!');\n");
 
-    /// <summary>The class must be called Main; serial GC because a judged program gets one CPU.</summary>
+    /// <summary>
+    /// Serial GC because a judged program gets one CPU; the heap may use 75% of the run's memory limit (the JVM
+    /// reads it from the cgroup), since its default of 25% makes programs fail at a quarter of their limit.
+    /// </summary>
     public static readonly Language Java = new(
         "java", "Java 17", "Main.java",
         ["javac", "-encoding", "UTF-8", "-d", "/box", "/box/Main.java"],
-        ["java", "-XX:+UseSerialGC", "-Xss64m", "-cp", "/box", "Main"],
+        ["java", "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=75", "-Xss64m", "-cp", "/box", "Main"],
         "public class Main { public static void main(String[] args) { System.out.println(\"Hello, World!\"); } }\n");
 
     public static readonly Language Shell = new(

@@ -3,7 +3,7 @@
 #include <string.h>
 
 /* Keeps a 600 MiB table and writes to every page of it (through a volatile pointer, so the compiler
-   cannot drop the writes): far above the 256 MiB memory limit. */
+   cannot drop the writes): far above the 128 MiB memory limit. */
 int main(void)
 {
     static char a[1100], b[1100];

@@ -1,0 +1,2 @@
+// Drops the exclamation mark: "World" is not "World!".
+console.log("Hello, World");

@@ -32,7 +32,7 @@ The fleet is running:
   admin key    $key
   try it       curl -s -H 'X-Api-Key: $key' $api_url/api/submissions?pageSize=3
                curl -s -H 'X-Api-Key: $key' -H 'Content-Type: application/json' \\
-                    -d '{"problem":"sum","language":"python","source":"print(sum(map(int,input().split())))"}' $api_url/api/submissions
+                    -d '{"problem":"bigsum","language":"python","source":"print(sum(map(int,input().split())))"}' $api_url/api/submissions
   logs         $data_dir/logs
   stop it      deploy/fleet.sh stop
 EOT

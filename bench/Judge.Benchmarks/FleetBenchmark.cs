@@ -83,7 +83,7 @@ public static class FleetBenchmark
         text.AppendLine("against the fleet `deploy/run.sh` leaves running (one worker).");
         text.AppendLine();
         text.AppendLine($"- date (UTC): {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}; API {api}");
-        text.AppendLine($"- accelerator: **{all[0].Result.Accelerator}**; host: {Environment.ProcessorCount} CPUs; workers: {string.Join(", ", all.Select(m => m.Result.Worker).Distinct())}");
+        text.AppendLine($"- isolation: **{all[0].Result.Isolation}**; host: {Environment.ProcessorCount} CPUs; workers: {string.Join(", ", all.Select(m => m.Result.Worker).Distinct())}");
         text.AppendLine("- workload: Python a+b, 3 tests, no compile step; latency = POST until a poll (every 50 ms) sees the verdict");
         text.AppendLine($"- verdicts: {all.Count(m => m.Result.Verdict == "Accepted")} of {all.Count} Accepted");
         text.AppendLine();

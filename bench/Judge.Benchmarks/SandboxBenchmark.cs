@@ -73,7 +73,7 @@ public static class SandboxBenchmark
         var cold = new Samples("cold boot: QEMU start to agent READY");
         for (var i = 0; i < runs; i++)
         {
-            await using var vm = await launcher.BootAsync(launcher.Accelerator, withQmp: false, options.BootTimeout, cancellationToken);
+            await using var vm = await launcher.BootAsync(launcher.Isolation, withQmp: false, options.BootTimeout, cancellationToken);
             cold.Add(vm.StartTimings.BootMs);
         }
 
@@ -101,7 +101,7 @@ public static class SandboxBenchmark
             {
                 await using var restored = await launcher.RestoreAsync(snapshot, cancellationToken);
                 restoredRss.Add(RssMiB(restored.ProcessId));
-                await using var booted = await launcher.BootAsync(launcher.Accelerator, withQmp: false, options.BootTimeout, cancellationToken);
+                await using var booted = await launcher.BootAsync(launcher.Isolation, withQmp: false, options.BootTimeout, cancellationToken);
                 bootedRss.Add(RssMiB(booted.ProcessId));
             }
 
@@ -230,7 +230,7 @@ public static class SandboxBenchmark
         text.AppendLine("Command: `dotnet run -c Release --project bench/Judge.Benchmarks -- sandbox --runs " + runs.ToString(CultureInfo.InvariantCulture) + "`");
         text.AppendLine();
         text.AppendLine($"- date (UTC): {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}");
-        text.AppendLine($"- accelerator: **{sandbox.Accelerator.Accelerator}** ({sandbox.Accelerator.Reason})");
+        text.AppendLine($"- isolation: **{sandbox.Isolation.Isolation}** ({sandbox.Isolation.Reason})");
         text.AppendLine($"- host: {cpu}, {Environment.ProcessorCount} CPUs, Linux {launcher.Host.KernelRelease}; {launcher.Host.QemuVersion}");
         text.AppendLine($"- guest: image {launcher.Image.Version}, kernel {launcher.Image.KernelRelease}, 1 vCPU, {new SandboxOptions().VmMemoryMb} MiB; " +
             string.Join("; ", launcher.Image.LanguageVersions.Select(kv => $"{kv.Key}: {kv.Value}")));

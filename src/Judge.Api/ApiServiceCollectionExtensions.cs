@@ -4,6 +4,7 @@ using Judge.Api.Health;
 using Judge.Api.Languages;
 using Judge.Api.Problems;
 using Judge.Api.Submissions;
+using Judge.Api.Workers;
 using Judge.Data;
 using Judge.Data.Schema;
 using Judge.Hosting;
@@ -79,6 +80,7 @@ public static class ApiServiceCollectionExtensions
         app.MapProblemsApi();
         app.MapSubmissionsApi();
         app.MapLanguagesApi();
+        app.MapWorkersApi();
         return app;
     }
 

@@ -12,7 +12,7 @@ public sealed record GroupDto(string Name, string Verdict, double Score, double 
 
 public sealed record SubmissionDto(
     Guid Id, string Status, string? Verdict, double? Score, double? MaxScore, string? Error, string? CompileOutput, TimingsDto Timings,
-    string? Accelerator, string? Worker, IReadOnlyList<GroupDto>? Groups, IReadOnlyList<TestDto>? Tests);
+    string? Isolation, string? Worker, IReadOnlyList<GroupDto>? Groups, IReadOnlyList<TestDto>? Tests);
 
 public sealed record PendingVersionDto(int Version, string Status, string? StatusMessage);
 

@@ -6,6 +6,9 @@
  * with ERROR frames. This file: main loop, utilities and the simple requests; RUN is in run.c,
  * framing in proto.c, guest setup in init.c.
  *
+ * Namespace mode (`judge-agent --namespace ...`, ns.c): on hosts where no VM runs at full speed, the
+ * same agent is the first process of a fresh set of Linux namespaces instead, serving a Unix socket.
+ *
  * Dev/test only: when it is not PID 1, JUDGE_AGENT_DEVICE=<path> makes it use that path as the port
  * (a Unix socket it connects to, and reconnects to after EOF, or a character device), and it
  * leaves mounts and cgroups alone. As PID 1 the variable is ignored. */
@@ -134,7 +137,8 @@ static int write_fd_all(int fd, const uint8_t *p, size_t n) {
 
 static void send_hello(uint16_t type, uint32_t id) {
     char version[256];
-    int n = read_small_file("/etc/judge/image-version", version, sizeof version);
+    int n = ns_mode ? snprintf(version, sizeof version, "%s", ns_image_version)
+                    : read_small_file("/etc/judge/image-version", version, sizeof version);
     while (n > 0 && (version[n - 1] == '\n' || version[n - 1] == ' ' || version[n - 1] == '\r')) version[--n] = 0;
     struct utsname u;
     if (uname(&u) < 0) strcpy(u.release, "unknown");
@@ -148,7 +152,7 @@ static void send_hello(uint16_t type, uint32_t id) {
     out_str(&o, 3, n > 0 ? version : "unknown");
     out_str(&o, 4, u.release);
     out_int(&o, 5, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-    out_int(&o, 6, cgroup_usable());
+    out_int(&o, 6, cg_usable());
     send_frame(&o, type, id);
 }
 
@@ -362,8 +366,9 @@ static void handle_reseed(struct req *r) {
 
 static void on_sigchld(int sig) { (void)sig; /* only interrupts blocking calls; reaping is done in the loop */ }
 
-int main(void) {
-    is_init = getpid() == 1;
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--namespace") == 0) ns_enter(argc, argv); /* sets ns_mode */
+    else is_init = getpid() == 1;
 
     /* Keep fds 0-2 taken (by /dev/null if the kernel gave us none), so that no pipe or file we open
      * later lands there and gets clobbered by a child's dup2(). */
@@ -382,11 +387,17 @@ int main(void) {
     signal(SIGPIPE, SIG_IGN); /* a host or a run that closes its end must give us EPIPE, not kill us */
     umask(0);                 /* every file and directory the agent creates gets an explicit mode */
 
-    init_system();
-    /* Dev-only switch, honoured only when not PID 1: the production agent cannot be redirected. */
-    const char *dev = is_init ? NULL : getenv("JUDGE_AGENT_DEVICE");
-    if (!is_init) prctl(PR_SET_CHILD_SUBREAPER, 1); /* orphans of runs come to us, as they would to PID 1 */
-    port_open(dev);
+    if (!ns_mode) {
+        init_system();
+        if (cgroup_usable()) {
+            int fd = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd >= 0) cg_use_v2(fd);
+        }
+        /* Dev-only switch, honoured only when not PID 1: the production agent cannot be redirected. */
+        const char *dev = is_init ? NULL : getenv("JUDGE_AGENT_DEVICE");
+        if (!is_init) prctl(PR_SET_CHILD_SUBREAPER, 1); /* orphans of runs come to us, as they would to PID 1 */
+        port_open(dev);
+    }
     send_hello(T_READY, 0);
     log_info("ready");
 

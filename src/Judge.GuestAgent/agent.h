@@ -77,6 +77,7 @@ void send_error(uint32_t id, int code, const char *fmt, ...) __attribute__((form
 
 /* ---- the port (proto.c) ---- */
 void port_open(const char *dev_path); /* dev_path: NULL = the virtio-serial port named "ctl" */
+void port_adopt(int fd);              /* namespace mode: a connected socket; EOF on it ends the agent */
 
 /* ---- incoming requests (proto.c) ---- */
 struct req {
@@ -115,7 +116,37 @@ int req_path(struct req *r, uint16_t tag, const char *def, bool required, char *
 void init_system(void);        /* PID 1 duties: mounts, cgroups, /box */
 bool cgroup_usable(void);      /* cgroup2 with cpu, memory and pids enabled for children */
 const char *find_ctl_port(void); /* waits for /dev/vportNpM named "ctl" */
-extern bool is_init;           /* we are PID 1 */
+extern bool is_init;           /* we are PID 1 of a VM */
+
+/* ---- namespace mode (ns.c) ---- */
+extern bool ns_mode;           /* we are PID 1 of a namespace sandbox on the host (judge-agent --namespace) */
+extern const char *ns_image_version;
+/* Parses the --namespace command line, enters the namespaces and returns in the sandbox's first
+ * process, set up, with the control socket adopted as the port; exits on failure. */
+void ns_enter(int argc, char **argv);
+int drop_capability_bounding_set(void);
+int install_seccomp_filter(void);
+
+/* ---- the cgroups of runs (cgroup.c) ---- */
+#define CG_MAX_FDS 3
+struct cg {
+    char name[32]; /* run-N; empty when there is none */
+};
+void cg_use_v2(int dirfd);
+void cg_use_v1(int memory_fd, int pids_fd, int cpuacct_fd);
+bool cg_usable(void);
+/* Creates the group with its memory (bytes) and process limits (0 = none); -1 with a message in err. */
+int cg_create(struct cg *c, int64_t mem, int64_t pids, char *err, size_t errlen);
+/* Opens the group's cgroup.procs (one per hierarchy, unused slots -1), for the child to join it. */
+int cg_open_procs(const struct cg *c, int fds[CG_MAX_FDS]);
+int64_t cg_cpu_usec(const struct cg *c);
+void cg_cpu_split(const struct cg *c, int64_t *user_usec, int64_t *sys_usec);
+int64_t cg_peak(const struct cg *c);
+int64_t cg_oom_kills(const struct cg *c);
+bool cg_populated(const struct cg *c);
+void cg_kill(const struct cg *c);
+void cg_remove(struct cg *c);
+void cg_sweep(void);
 
 /* ---- RUN (run.c) ---- */
 void handle_run(struct req *r);

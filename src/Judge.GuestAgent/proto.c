@@ -61,9 +61,15 @@ void port_open(const char *dev) {
     log_info("control port %s open", dev);
 }
 
+void port_adopt(int fd) { port_fd = fd; }
+
 /* The host went away (EOF) or the port failed: whatever partial frame we hold is stale. */
 static void port_eof(void) {
     rpos = rlen = 0;
+    if (ns_mode) { /* nobody reconnects to a namespace sandbox; PID 1 exiting ends all of it */
+        log_info("control socket closed; exiting");
+        _exit(0);
+    }
     if (sock_path) {
         close(port_fd);
         port_connect();

@@ -1,10 +1,8 @@
-/* RUN: one command as a fresh process tree in its own cgroup v2 group (/sys/fs/cgroup/run-N), with
- * limits, captured output and timing; every process of it is killed and the cgroup removed before
- * the reply is sent. */
+/* RUN: one command as a fresh process tree in its own cgroup (cgroup.c), with limits, captured
+ * output and timing; every process of it is killed and the cgroup removed before the reply is sent. */
 #define _GNU_SOURCE
 #include "agent.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -20,7 +18,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CG_ROOT "/sys/fs/cgroup"
 #define CAP_DEFAULT 65536
 #define CAP_MAX (16LL << 20)          /* per stream, so that a reply always fits in MAX_PAYLOAD */
 #define MS_MAX 1000000000000LL        /* 31 years: keeps ms -> us conversions from overflowing */
@@ -37,7 +34,7 @@ struct run {
     struct field stdin_data;
     bool has_stdin_data;
     int64_t uid, gid, cpu_ms, wall_ms, mem, pids, cap, fsize, nofile, stack, out_kill;
-    char cg[64]; /* this run's cgroup directory; empty until created */
+    struct cg cg; /* this run's cgroup; empty name until created */
 };
 
 static const char *const default_env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8", NULL};
@@ -95,92 +92,31 @@ static int parse_run(struct req *r, struct run *R) {
     return 0;
 }
 
-/* ---- cgroup helpers ----------------------------------------------------------------------------- */
+/* ---- cgroup ------------------------------------------------------------------------------------- */
 
-static bool stale_cgroups; /* an earlier run's cgroup could not be removed */
-
-static int cg_write(const char *cg, const char *file, const char *val) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", cg, file);
-    return write_small_file(path, val);
-}
-
-/* The number after "key " in a flat-keyed cgroup file (cpu.stat, memory.events, cgroup.events);
- * for a single-value file (memory.peak) pass key NULL. -1 if unreadable or absent. */
-static int64_t cg_value(const char *cg, const char *file, const char *key) {
-    char path[512], buf[2048];
-    snprintf(path, sizeof path, "%s/%s", cg, file);
-    if (read_small_file(path, buf, sizeof buf) < 0) return -1;
-    if (!key) return strtoll(buf, NULL, 10);
-    size_t n = strlen(key);
-    for (char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-        if (strncmp(p, key, n) == 0 && p[n] == ' ') return strtoll(p + n + 1, NULL, 10);
-    return -1;
-}
-
-static void cg_kill(const char *cg) {
-    if (cg_write(cg, "cgroup.kill", "1") < 0 && errno != ENOENT) log_err("%s/cgroup.kill: %s", cg, strerror(errno));
-}
-
-/* Kills everything in the cgroup and waits (bounded) until it is empty, reaping as we go (the
+/* Kills everything in the group and waits (bounded) until it is empty, reaping as we go (the
  * killed processes are our children or orphans reparented to us). */
-static bool cg_empty(const char *cg, pid_t pid, int *status, bool *exited, int64_t *t_exit) {
+static bool cg_empty(const struct cg *c, pid_t pid, int *status, bool *exited, int64_t *t_exit) {
     int64_t start = mono_us(), last_kill = start;
-    cg_kill(cg);
+    cg_kill(c);
     for (;;) {
         reap_children(pid, status, exited, t_exit);
-        if (cg_value(cg, "cgroup.events", "populated") <= 0) return true;
+        if (!cg_populated(c)) return true;
         int64_t now = mono_us();
         if (now - start > EMPTY_WAIT_US) return false;
         if (now - last_kill > 100000) { /* cgroup.kill is reliable; this is only belt and braces */
-            cg_kill(cg);
+            cg_kill(c);
             last_kill = now;
         }
         sleep_ms(1);
     }
 }
 
-static void cg_remove(const char *cg) {
-    for (int i = 0; i < 100; i++) {
-        if (rmdir(cg) == 0 || errno == ENOENT) return;
-        if (errno != EBUSY) break;
-        sleep_ms(1);
-    }
-    log_err("rmdir %s: %s", cg, strerror(errno));
-    stale_cgroups = true;
-}
-
-/* Second chance for cgroups an earlier run failed to remove. */
-static void cg_sweep(void) {
-    stale_cgroups = false;
-    DIR *d = opendir(CG_ROOT);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char cg[300];
-        if (strncmp(e->d_name, "run-", 4) != 0) continue;
-        snprintf(cg, sizeof cg, CG_ROOT "/%s", e->d_name);
-        cg_kill(cg);
-        if (rmdir(cg) < 0) stale_cgroups = true;
-    }
-    if (d) closedir(d);
-}
-
-static int cg_create(struct run *R) {
-    static unsigned seq;
-    for (int i = 0; i < 1000; i++) {
-        snprintf(R->cg, sizeof R->cg, CG_ROOT "/run-%u", ++seq);
-        if (mkdir(R->cg, 0755) == 0) return 0;
-        if (errno != EEXIST) break;
-    }
-    R->cg[0] = 0;
-    return -1;
-}
-
 /* ---- the child ---------------------------------------------------------------------------------- */
 
-enum { S_CGROUP = 1, S_RLIMIT, S_STDIO, S_FDS, S_SETGROUPS, S_SETGID, S_SETUID, S_NNP, S_CHDIR, S_EXEC };
-static const char *const stage_names[] = {"", "joining the cgroup", "setrlimit", "dup2", "close_range", "setgroups",
-                                          "setgid", "setuid", "PR_SET_NO_NEW_PRIVS", "chdir", "execve"};
+enum { S_CGROUP = 1, S_RLIMIT, S_STDIO, S_FDS, S_CAPS, S_SETGROUPS, S_SETGID, S_SETUID, S_NNP, S_SECCOMP, S_CHDIR, S_EXEC };
+static const char *const stage_names[] = {"", "joining the cgroup", "setrlimit", "dup2", "close_range", "PR_CAPBSET_DROP",
+                                          "setgroups", "setgid", "setuid", "PR_SET_NO_NEW_PRIVS", "seccomp", "chdir", "execve"};
 /* Records the child sends up the report pipe: {0, 0, t} just before execve (t = CLOCK_MONOTONIC us,
  * the start of "process time"), {stage, errno, 0} when a step fails. */
 struct report {
@@ -209,7 +145,7 @@ static int set_limits(const struct run *R) {
 }
 
 static void __attribute__((noreturn))
-run_child(const struct run *R, int procs_fd, int in_fd, int out_fd, int err_fd, int report_fd) {
+run_child(const struct run *R, const int procs_fd[CG_MAX_FDS], int in_fd, int out_fd, int err_fd, int report_fd) {
     struct report rep = {0, 0, 0};
 #define STEP(which, failed) \
     if (failed) {           \
@@ -217,7 +153,8 @@ run_child(const struct run *R, int procs_fd, int in_fd, int out_fd, int err_fd, 
         goto fail;          \
     }
     setsid();
-    STEP(S_CGROUP, write(procs_fd, "0", 1) != 1); /* "0" = the writing process */
+    for (int i = 0; i < CG_MAX_FDS; i++) /* "0" = the writing process */
+        STEP(S_CGROUP, procs_fd[i] >= 0 && write(procs_fd[i], "0", 1) != 1);
     STEP(S_RLIMIT, set_limits(R) < 0);
     /* Handlers are reset by execve, but ignored signals (SIGPIPE) and the mask are inherited. */
     for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
@@ -229,10 +166,16 @@ run_child(const struct run *R, int procs_fd, int in_fd, int out_fd, int err_fd, 
      * until execve closes it (O_CLOEXEC), which tells the parent that execve succeeded. */
     STEP(S_FDS, (report_fd > 3 && close_range(3, (unsigned)report_fd - 1, 0) < 0) ||
                     close_range((unsigned)report_fd + 1, ~0U, 0) < 0);
+    /* In namespace mode the host kernel is the sandbox's kernel: no capability may survive into a
+     * judged program, even through a set-id file, and the syscalls it never needs are denied (seccomp).
+     * The judge's own commands as the sandbox's root (setting up validators) keep their capabilities,
+     * which an empty bounding set would take from them at execve. */
+    STEP(S_CAPS, ns_mode && R->uid != 0 && drop_capability_bounding_set() < 0);
     STEP(S_SETGROUPS, setgroups(0, NULL) < 0);
     STEP(S_SETGID, setgid((gid_t)R->gid) < 0);
     STEP(S_SETUID, setuid((uid_t)R->uid) < 0);
     STEP(S_NNP, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0);
+    STEP(S_SECCOMP, ns_mode && install_seccomp_filter() < 0);
     umask(022);
     STEP(S_CHDIR, chdir(R->cwd) < 0); /* after setuid: the run user must be able to enter it */
     environ = R->envp;                 /* execvp searches the PATH of the run's environment */
@@ -315,42 +258,26 @@ void handle_run(struct req *r) {
     struct run R;
     memset(&R, 0, sizeof R);
     struct capture out = {.fd = -1}, err = {.fd = -1};
-    int procs_fd = -1, child_in = -1, child_out = -1, child_err = -1, in_fd = -1, report[2] = {-1, -1}, pidfd = -1;
+    int procs_fd[CG_MAX_FDS] = {-1, -1, -1}, child_in = -1, child_out = -1, child_err = -1, in_fd = -1, report[2] = {-1, -1}, pidfd = -1;
     pid_t pid = -1;
     int status = 0;
     bool exited = false;
     int64_t t_exit = 0;
-    char val[32];
 
     if (parse_run(r, &R) < 0) goto done;
     int64_t t_req = mono_us();
 
-    if (!cgroup_usable()) {
-        send_error(r->id, E_CGROUP, "cgroup v2 with the cpu, memory and pids controllers is not available");
+    if (!cg_usable()) {
+        send_error(r->id, E_CGROUP, "no usable cgroups (memory, pids and cpu accounting)");
         goto done;
     }
-    if (stale_cgroups) cg_sweep();
-    if (cg_create(&R) < 0) {
-        send_error(r->id, E_CGROUP, "mkdir " CG_ROOT "/run-N: %s", strerror(errno));
+    char why[256];
+    if (cg_create(&R.cg, R.mem, R.pids, why, sizeof why) < 0) {
+        send_error(r->id, E_CGROUP, "%s", why);
         goto done;
     }
-    snprintf(val, sizeof val, "%lld", (long long)R.mem);
-    if (cg_write(R.cg, "memory.max", R.mem ? val : "max") < 0) {
-        send_error(r->id, E_CGROUP, "%s/memory.max: %s", R.cg, strerror(errno));
-        goto done;
-    }
-    /* No swap in the guest anyway; absent when the kernel does no swap accounting. */
-    if (cg_write(R.cg, "memory.swap.max", "0") < 0 && errno != ENOENT) log_err("memory.swap.max: %s", strerror(errno));
-    snprintf(val, sizeof val, "%lld", (long long)R.pids);
-    if (cg_write(R.cg, "pids.max", R.pids ? val : "max") < 0) {
-        send_error(r->id, E_CGROUP, "%s/pids.max: %s", R.cg, strerror(errno));
-        goto done;
-    }
-    char procs[128];
-    snprintf(procs, sizeof procs, "%s/cgroup.procs", R.cg);
-    procs_fd = open(procs, O_WRONLY | O_CLOEXEC);
-    if (procs_fd < 0) {
-        send_error(r->id, E_CGROUP, "%s: %s", procs, strerror(errno));
+    if (cg_open_procs(&R.cg, procs_fd) < 0) {
+        send_error(r->id, E_CGROUP, "%s/cgroup.procs: %s", R.cg.name, strerror(errno));
         goto done;
     }
 
@@ -398,7 +325,7 @@ void handle_run(struct req *r) {
         goto done;
     }
     if (pid == 0) run_child(&R, procs_fd, child_in, child_out, child_err, report[1]);
-    close_fd(&procs_fd);
+    for (int i = 0; i < CG_MAX_FDS; i++) close_fd(&procs_fd[i]);
     close_fd(&child_in);
     close_fd(&child_out);
     close_fd(&child_err);
@@ -439,11 +366,11 @@ void handle_run(struct req *r) {
         int64_t now = mono_us();
         if (!reason) {
             if (wall_us && now - t_fork >= wall_us) reason = 2;
-            else if (cpu_us && cg_value(R.cg, "cpu.stat", "usage_usec") >= cpu_us) reason = 1;
+            else if (cpu_us && cg_cpu_usec(&R.cg) >= cpu_us) reason = 1;
             else if (R.out_kill && out.over) reason = 3;
         }
         if (reason && now - last_kill >= 100000) {
-            cg_kill(R.cg);
+            cg_kill(&R.cg);
             last_kill = now;
         }
         struct pollfd pf[4];
@@ -471,14 +398,12 @@ void handle_run(struct req *r) {
     close_fd(&in_fd);
     cap_read(&out, READ_BUDGET);
     cap_read(&err, READ_BUDGET);
-    if (!cg_empty(R.cg, pid, &status, &exited, &t_exit)) log_err("%s: still populated after kill", R.cg);
+    if (!cg_empty(&R.cg, pid, &status, &exited, &t_exit)) log_err("%s: still populated after kill", R.cg.name);
     cap_read(&out, SIZE_MAX); /* all writers are dead: reads end at EOF */
     cap_read(&err, SIZE_MAX);
-    int64_t usage = cg_value(R.cg, "cpu.stat", "usage_usec"), user = cg_value(R.cg, "cpu.stat", "user_usec"),
-            sys = cg_value(R.cg, "cpu.stat", "system_usec"), peak = cg_value(R.cg, "memory.peak", NULL),
-            oom = cg_value(R.cg, "memory.events", "oom_kill");
-    cg_remove(R.cg);
-    R.cg[0] = 0;
+    int64_t usage = cg_cpu_usec(&R.cg), peak = cg_peak(&R.cg), oom = cg_oom_kills(&R.cg), user, sys;
+    cg_cpu_split(&R.cg, &user, &sys);
+    cg_remove(&R.cg);
 
     int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     if (!reason && oom > 0) reason = 4;
@@ -509,7 +434,7 @@ void handle_run(struct req *r) {
 pipe_failed:
     send_error(r->id, E_INTERNAL, "stdio pipe: %s", strerror(errno));
 done:
-    close_fd(&procs_fd);
+    for (int i = 0; i < CG_MAX_FDS; i++) close_fd(&procs_fd[i]);
     close_fd(&child_in);
     close_fd(&child_out);
     close_fd(&child_err);
@@ -519,9 +444,9 @@ done:
     close_fd(&report[0]);
     close_fd(&report[1]);
     close_fd(&pidfd);
-    if (R.cg[0]) { /* failed before or during the spawn */
-        cg_empty(R.cg, pid, &status, &exited, &t_exit);
-        cg_remove(R.cg);
+    if (R.cg.name[0]) { /* failed before or during the spawn */
+        cg_empty(&R.cg, pid, &status, &exited, &t_exit);
+        cg_remove(&R.cg);
     }
     free(out.buf);
     free(err.buf);

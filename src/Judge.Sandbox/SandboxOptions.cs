@@ -2,6 +2,19 @@ using Judge.Sandbox.Languages;
 
 namespace Judge.Sandbox;
 
+public enum IsolationMode
+{
+    /// <summary>A VM under KVM when a guest boots under it here; else namespaces when this host allows them; else a VM under TCG.</summary>
+    Auto,
+
+    /// <summary>QEMU micro-VMs, under the accelerator <see cref="SandboxOptions.Accelerator"/> picks.</summary>
+    Vm,
+
+    /// <summary>The agent as the first process of fresh Linux namespaces on the host, limited by the host's cgroups.</summary>
+    Namespace,
+}
+
+/// <summary>The accelerator of VMs (Sandbox:Isolation=vm, or auto when it chooses a VM).</summary>
 public enum AcceleratorMode
 {
     /// <summary>KVM when a probe guest boots under it on this host, else TCG. The outcome is cached per host kernel and image.</summary>
@@ -26,7 +39,15 @@ public sealed class SandboxOptions
     /// <summary>Per-VM directories (sockets, logs). Kept short: Unix socket paths are limited to 107 bytes.</summary>
     public string WorkDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "judge-vms");
 
+    public IsolationMode Isolation { get; set; } = IsolationMode.Auto;
+
     public AcceleratorMode Accelerator { get; set; } = AcceleratorMode.Auto;
+
+    /// <summary>
+    /// Namespace sandboxes map their user IDs 0-65535 to host IDs from this one on, so that even a sandbox's root
+    /// is an unprivileged host user. The range must be unused on the host.
+    /// </summary>
+    public long NamespaceUidBase { get; set; } = 2_000_000_000;
 
     /// <summary>Sessions (VMs in use) at once; also sets the default warm pool size.</summary>
     public int MaxConcurrentVms { get; set; } = 10;
@@ -37,6 +58,7 @@ public sealed class SandboxOptions
     /// <summary>Languages with a warm pool; empty = every language of the registry.</summary>
     public IList<string> WarmLanguages { get; } = [];
 
+    /// <summary>A VM's memory; for a namespace sandbox, the memory limit of the whole sandbox (its tmpfs files included).</summary>
     public int VmMemoryMb { get; set; } = 1024;
 
     /// <summary>TCG translation cache size; QEMU's default (1 GiB) costs ~30 MiB more RSS per VM for no gain on judge workloads.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Judge.Sandbox.Languages;
+using Judge.Sandbox.Namespaces;
 using Judge.Sandbox.Pool;
 using Judge.Sandbox.Qemu;
 using Judge.Sandbox.Running;
@@ -9,9 +10,13 @@ using Microsoft.Extensions.Options;
 
 namespace Judge.Sandbox;
 
+/// <summary>The isolation in use and why it was chosen; reported in logs, results, heartbeats and health.</summary>
+public sealed record IsolationChoice(Isolation Isolation, string Reason);
+
 /// <summary>
-/// Runs untrusted code in single-use VMs: <see cref="RunAsync"/> for one program, <see cref="OpenSessionAsync"/>
-/// for a whole submission. Start it once (accelerator detection, snapshot, warm pool) before use.
+/// Runs untrusted code in single-use sandboxes (VMs, or namespace sets): <see cref="RunAsync"/> for one program,
+/// <see cref="OpenSessionAsync"/> for a whole submission. Start it once (isolation choice, snapshots, warm pool)
+/// before use.
 /// </summary>
 public sealed class SandboxRunner : IAsyncDisposable
 {
@@ -24,7 +29,7 @@ public sealed class SandboxRunner : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _active = new();
     private IVmLauncher? _launcher;
     private WarmPool? _pool;
-    private AcceleratorChoice? _accelerator;
+    private IsolationChoice? _isolation;
     private int _state;
 
     public SandboxRunner(IOptions<SandboxOptions> options, ILoggerFactory loggerFactory)
@@ -32,20 +37,20 @@ public sealed class SandboxRunner : IAsyncDisposable
     {
     }
 
-    internal SandboxRunner(SandboxOptions options, IVmLauncher? launcher, AcceleratorChoice? accelerator, ILoggerFactory loggerFactory)
+    internal SandboxRunner(SandboxOptions options, IVmLauncher? launcher, IsolationChoice? isolation, ILoggerFactory loggerFactory)
     {
         _options = options;
         _launcher = launcher;
-        _accelerator = accelerator;
+        _isolation = isolation;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<SandboxRunner>();
         _slots = new SemaphoreSlim(options.MaxConcurrentVms, options.MaxConcurrentVms);
     }
 
-    /// <summary>The accelerator in use and why; known once started.</summary>
-    public AcceleratorChoice Accelerator => _accelerator ?? throw NotRunning();
+    /// <summary>The isolation in use and why; known once started.</summary>
+    public IsolationChoice Isolation => _isolation ?? throw NotRunning();
 
-    /// <summary>The guest image in use (QEMU launcher only).</summary>
+    /// <summary>The guest image in use (null with a launcher given by a test).</summary>
     public GuestImage? Image { get; private set; }
 
     internal WarmPool Pool => _pool ?? throw NotRunning();
@@ -71,12 +76,7 @@ public sealed class SandboxRunner : IAsyncDisposable
                     $"Sandbox:WarmLanguages names unknown languages: {string.Join(", ", unknown)}. Known: {string.Join(", ", LanguageRegistry.All.Select(l => l.Id))}.");
             }
 
-            if (_launcher is null)
-            {
-                var qemu = await StartQemuAsync(cancellationToken);
-                _launcher = qemu;
-                Image = qemu.Image;
-            }
+            _launcher ??= await StartLauncherAsync(cancellationToken);
         }
         catch
         {
@@ -84,14 +84,14 @@ public sealed class SandboxRunner : IAsyncDisposable
             throw;
         }
 
-        _accelerator ??= new AcceleratorChoice(_launcher.Accelerator, "given by the launcher");
+        _isolation ??= new IsolationChoice(_launcher.Isolation, "given by the launcher");
         _pool = new WarmPool(_launcher, _options.EffectiveWarmPoolSize, _options.EffectiveWarmLanguages,
             _options.HealthCheckInterval, _options.PingTimeout, _loggerFactory.CreateLogger<WarmPool>());
         _pool.Start();
         Volatile.Write(ref _state, Running);
         _logger.LogInformation(
-            "Sandbox running under {Accelerator} ({Reason}); warm pool of {PoolSize} per language for {Languages}",
-            _accelerator.Accelerator, _accelerator.Reason, _pool.PoolSize, string.Join(", ", _pool.Languages));
+            "Sandbox isolation {Isolation} ({Reason}); warm pool of {PoolSize} per language for {Languages}",
+            _isolation.Isolation, _isolation.Reason, _pool.PoolSize, string.Join(", ", _pool.Languages));
     }
 
     /// <summary>VMs held by open sessions now.</summary>
@@ -155,7 +155,7 @@ public sealed class SandboxRunner : IAsyncDisposable
             run = await session.RunProgramAsync(request.Stdin, request.Limits, request.Environment, cancellationToken);
         }
 
-        return new SandboxRunResult(request.Language, session.VmId, session.Accelerator, compile, run,
+        return new SandboxRunResult(request.Language, session.VmId, session.Isolation, compile, run,
             new SandboxTimings(session.SetupMs, session.BootMs, session.ConnectMs, compileMs, session.ExecuteMs,
                 total.Elapsed.TotalMilliseconds, session.WarmPoolHit, session.BootKind));
     }
@@ -182,24 +182,100 @@ public sealed class SandboxRunner : IAsyncDisposable
         }
     }
 
-    private async Task<QemuLauncher> StartQemuAsync(CancellationToken cancellationToken)
+    /// <summary>Sandbox:Isolation decides; in auto mode a VM under KVM beats namespaces, which beat a VM under TCG.</summary>
+    private async Task<IVmLauncher> StartLauncherAsync(CancellationToken cancellationToken)
     {
         var image = GuestImage.Load(_options.ResolveImageDirectory());
-        var host = await HostFacts.ReadAsync(_options.QemuPath, cancellationToken);
-        var cache = _options.ResolveCacheDirectory();
+        Image = image;
         var orphans = VmDirectory.RemoveOrphans(_options.WorkDirectory);
         if (orphans > 0)
         {
-            _logger.LogWarning("Removed {Count} VMs left behind by dead processes", orphans);
+            _logger.LogWarning("Removed {Count} sandboxes left behind by dead processes", orphans);
         }
 
+        _logger.LogInformation("Guest image {ImageVersion} ({Directory})", image.Version, image.Directory);
+        switch (_options.Isolation)
+        {
+            case IsolationMode.Vm:
+                return await StartQemuAsync(image, cancellationToken);
+            case IsolationMode.Namespace:
+                return await StartNamespacesAsync(image, "configured (Sandbox:Isolation=namespace)")
+                    ?? throw new SandboxVmException($"Sandbox:Isolation=namespace, but {_namespaceUnavailable}.");
+        }
+
+        QemuLauncher? qemu = null;
+        string whyNotKvm;
+        try
+        {
+            qemu = await StartQemuAsync(image, cancellationToken);
+            if (qemu.Isolation == Vms.Isolation.Kvm)
+            {
+                return qemu;
+            }
+
+            whyNotKvm = _isolation!.Reason;
+        }
+        catch (Exception e) when (e is SandboxVmException or IOException or System.ComponentModel.Win32Exception)
+        {
+            whyNotKvm = $"no VM could be started ({e.Message})";
+        }
+
+        var namespaces = await StartNamespacesAsync(image, $"auto: VMs would not run under KVM here ({whyNotKvm})");
+        if (namespaces is not null)
+        {
+            return namespaces;
+        }
+
+        if (qemu is null)
+        {
+            throw new SandboxVmException($"No isolation works on this host: {whyNotKvm}; namespaces: {_namespaceUnavailable}.");
+        }
+
+        _isolation = new IsolationChoice(Vms.Isolation.Tcg, $"auto: {whyNotKvm}; namespaces unavailable: {_namespaceUnavailable}");
+        return qemu;
+    }
+
+    private string? _namespaceUnavailable;
+
+    private async Task<QemuLauncher> StartQemuAsync(GuestImage image, CancellationToken cancellationToken)
+    {
+        var host = await HostFacts.ReadAsync(_options.QemuPath, cancellationToken);
+        var cache = _options.ResolveCacheDirectory();
         var snapshots = _options.UseSnapshots ? new SnapshotStore(cache, _logger) : null;
-        var tcg = new QemuLauncher(_options, image, host, Vms.Accelerator.Tcg, snapshots, _loggerFactory);
-        _accelerator = await AcceleratorSelector.SelectAsync(_options, tcg, cache, _logger, cancellationToken);
-        var launcher = _accelerator.Accelerator == Vms.Accelerator.Tcg
+        var tcg = new QemuLauncher(_options, image, host, Vms.Isolation.Tcg, snapshots, _loggerFactory);
+        _isolation = await AcceleratorSelector.SelectAsync(_options, tcg, cache, _logger, cancellationToken);
+        _logger.LogInformation("VMs under {Accelerator} ({Reason}); {Qemu}", _isolation.Isolation, _isolation.Reason, host.QemuVersion);
+        return _isolation.Isolation == Vms.Isolation.Tcg
             ? tcg
-            : new QemuLauncher(_options, image, host, _accelerator.Accelerator, snapshots, _loggerFactory);
-        _logger.LogInformation("Guest image {ImageVersion} ({Directory}); {Qemu}", image.Version, image.Directory, host.QemuVersion);
+            : new QemuLauncher(_options, image, host, _isolation.Isolation, snapshots, _loggerFactory);
+    }
+
+    /// <summary>The namespace launcher once a probe sandbox has answered; null (reason in _namespaceUnavailable) otherwise.</summary>
+    private async Task<NamespaceLauncher?> StartNamespacesAsync(GuestImage image, string reason)
+    {
+        var launcher = NamespaceLauncher.Create(_options, image, _loggerFactory, out _namespaceUnavailable);
+        if (launcher is null)
+        {
+            return null;
+        }
+
+        var orphans = await launcher.RemoveOrphansAsync();
+        if (orphans > 0)
+        {
+            _logger.LogWarning("Removed the cgroups of {Count} namespace sandboxes left behind by dead processes", orphans);
+        }
+
+        try
+        {
+            await using var probe = await launcher.LaunchAsync(LanguageRegistry.Shell.Id, CancellationToken.None);
+        }
+        catch (SandboxVmException e)
+        {
+            _namespaceUnavailable = $"a probe namespace sandbox failed: {e.Message}";
+            return null;
+        }
+
+        _isolation = new IsolationChoice(Vms.Isolation.Namespace, $"{reason}; limits from {launcher.Cgroups}");
         return launcher;
     }
 

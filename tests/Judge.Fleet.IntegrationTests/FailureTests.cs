@@ -73,7 +73,7 @@ public sealed class FailureTests(FleetFixture fleet)
         while (true)
         {
             var vm = ActiveVms().FirstOrDefault(v => !ignore.Contains(v));
-            var pidFile = vm is null ? null : Path.Combine(workDirectory, vm, "qemu.pid");
+            var pidFile = vm is null ? null : Path.Combine(workDirectory, vm, "process.pid");
             if (pidFile is not null && File.Exists(pidFile))
             {
                 // Let the program start, so the VM dies under a running test, not before the compile.

@@ -60,14 +60,30 @@ public sealed class OperationsTests(FleetFixture fleet)
     }
 
     [Fact]
-    public async Task The_worker_reports_its_slots_pool_and_accelerator_in_heartbeats()
+    public async Task The_worker_reports_its_slots_pool_and_isolation_in_heartbeats()
     {
         var heartbeat = await WaitForHeartbeatAsync();
 
         Assert.Equal(4, heartbeat.Slots);
-        Assert.Contains(heartbeat.Accelerator, Enum.GetNames<Judge.Sandbox.Vms.Accelerator>());
+        Assert.Contains(heartbeat.Isolation, Enum.GetNames<Judge.Sandbox.Vms.Isolation>());
         Assert.Contains("\"python\"", heartbeat.WarmPool, StringComparison.Ordinal);
         Assert.True(heartbeat.LastSeenAt > DateTime.UtcNow.AddMinutes(-1));
+    }
+
+    [Fact]
+    public async Task Operators_see_each_worker_isolation_and_why_it_was_chosen_and_other_keys_may_not()
+    {
+        var heartbeat = await WaitForHeartbeatAsync();
+
+        var workers = await fleet.Client(fleet.AdminKey).GetFromJsonAsync<JsonElement>("/api/workers", FleetFixture.Json, Ct);
+        var refused = await fleet.Client(fleet.AliceKey).GetAsync("/api/workers", Ct);
+
+        var worker = workers.EnumerateArray().Single(w => w.GetProperty("id").GetString() == heartbeat.WorkerId);
+        Assert.Equal(heartbeat.Isolation, worker.GetProperty("isolation").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(worker.GetProperty("isolationReason").GetString()));
+        Assert.True(worker.GetProperty("live").GetBoolean());
+        Assert.Equal(4, worker.GetProperty("slots").GetInt32());
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, refused.StatusCode);
     }
 
     private async Task<Data.Workers.WorkerHeartbeat> WaitForHeartbeatAsync()

@@ -31,7 +31,7 @@ public sealed class VerdictTests(FleetFixture fleet)
         Assert.Contains(timings.GetProperty("warmPoolHit").ValueKind, new[] { JsonValueKind.True, JsonValueKind.False });
         Assert.StartsWith("vm-", result.GetProperty("vmId").GetString(), StringComparison.Ordinal);
         Assert.False(string.IsNullOrEmpty(result.GetProperty("worker").GetString()));
-        Assert.Contains(result.GetProperty("accelerator").GetString(), Enum.GetNames<Judge.Sandbox.Vms.Accelerator>());
+        Assert.Contains(result.GetProperty("isolation").GetString(), Enum.GetNames<Judge.Sandbox.Vms.Isolation>());
         Assert.Equal(1, result.GetProperty("attempt").GetInt32());
     }
 

@@ -1,13 +1,12 @@
 using System.Buffers.Binary;
 using Judge.Sandbox.Protocol;
-using Judge.Sandbox.Qemu;
 using Judge.Sandbox.Running;
+using Judge.Sandbox.Vms;
 
 namespace Judge.Sandbox.IntegrationTests;
 
 /// <summary>Integration tests: the real guest agent answers bad frames with errors and keeps serving.</summary>
-[Collection(RealVms.Name)]
-public sealed class AgentRobustnessTests(SandboxFixture fixture)
+public abstract class AgentRobustnessTests(SandboxFixture fixture)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -15,7 +14,7 @@ public sealed class AgentRobustnessTests(SandboxFixture fixture)
     public async Task Bad_frames_get_error_replies_and_the_agent_keeps_serving()
     {
         await using var session = await fixture.Sandbox.OpenSessionAsync("shell", Ct);
-        var agent = ((QemuVm)session.Vm).Agent;
+        var agent = ((AgentVm)session.Vm).Agent;
 
         await agent.SendRawAsync("this is not a frame"u8.ToArray(), Ct);
         Assert.Equal(AgentErrorCode.BadMagic, await ReadErrorAsync(agent, expectedId: 0));
@@ -51,3 +50,9 @@ public sealed class AgentRobustnessTests(SandboxFixture fixture)
         return (AgentErrorCode)(new FieldReader(frame.Payload).Int(1) ?? 0);
     }
 }
+
+[Collection(VmSandbox.Name)]
+public sealed class AgentRobustnessTestsInVms(VmSandboxFixture fixture) : AgentRobustnessTests(fixture);
+
+[Collection(NamespaceSandbox.Name)]
+public sealed class AgentRobustnessTestsInNamespaces(NamespaceSandboxFixture fixture) : AgentRobustnessTests(fixture);

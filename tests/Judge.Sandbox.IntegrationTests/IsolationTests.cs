@@ -3,9 +3,8 @@ using Judge.Sandbox.Running;
 
 namespace Judge.Sandbox.IntegrationTests;
 
-/// <summary>Integration tests: nothing gets out of a VM, and nothing crosses from one VM to the next.</summary>
-[Collection(RealVms.Name)]
-public sealed class IsolationTests(SandboxFixture fixture)
+/// <summary>Integration tests: nothing gets out of a sandbox, and nothing crosses from one sandbox to the next.</summary>
+public abstract class IsolationTests(SandboxFixture fixture)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -22,7 +21,8 @@ public sealed class IsolationTests(SandboxFixture fixture)
                 except OSError as e:
                     results.append(host + ":failed")
             print(" ".join(results))
-            print(",".join(sorted(os.listdir("/sys/class/net"))))
+            with open("/proc/net/dev") as f:
+                print(",".join(sorted(line.split(":")[0].strip() for line in f.readlines()[2:])))
             """;
 
         var result = await fixture.RunAsync("python", source);
@@ -54,7 +54,7 @@ public sealed class IsolationTests(SandboxFixture fixture)
     }
 
     [Fact]
-    public async Task Vms_restored_from_one_snapshot_get_their_own_randomness_and_the_current_time()
+    public async Task Sandboxes_get_their_own_randomness_and_the_current_time_even_when_restored_from_one_snapshot()
     {
         await using var first = await fixture.Sandbox.OpenSessionAsync("shell", Ct);
         await using var second = await fixture.Sandbox.OpenSessionAsync("shell", Ct);
@@ -70,3 +70,9 @@ public sealed class IsolationTests(SandboxFixture fixture)
         Assert.InRange(long.Parse(b[1], CultureInfo.InvariantCulture), now - 120, now + 5);
     }
 }
+
+[Collection(VmSandbox.Name)]
+public sealed class IsolationTestsInVms(VmSandboxFixture fixture) : IsolationTests(fixture);
+
+[Collection(NamespaceSandbox.Name)]
+public sealed class IsolationTestsInNamespaces(NamespaceSandboxFixture fixture) : IsolationTests(fixture);

@@ -3,14 +3,13 @@ using Judge.Sandbox.Languages;
 namespace Judge.Sandbox.IntegrationTests;
 
 /// <summary>Integration tests: every language compiles and runs in a real VM.</summary>
-[Collection(RealVms.Name)]
-public sealed class LanguageTests(SandboxFixture fixture)
+public abstract class LanguageTests(SandboxFixture fixture)
 {
     public static TheoryData<string> Languages => [.. LanguageRegistry.All.Select(l => l.Id)];
 
     [Theory]
     [MemberData(nameof(Languages))]
-    public async Task Hello_world_runs_and_reports_the_accelerator(string language)
+    public async Task Hello_world_runs_and_reports_the_isolation(string language)
     {
         var result = await fixture.RunAsync(language, LanguageRegistry.Get(language).HelloWorld);
 
@@ -18,7 +17,7 @@ public sealed class LanguageTests(SandboxFixture fixture)
         Assert.NotNull(result.Run);
         Assert.Equal(0, result.Run.ExitCode);
         Assert.Equal("Hello, World!\n", result.Run.StdoutText);
-        Assert.Equal(fixture.Sandbox.Accelerator.Accelerator, result.Accelerator);
+        Assert.Equal(fixture.Sandbox.Isolation.Isolation, result.Isolation);
         Assert.True(result.Run.WallMs > 0);
         Assert.True(result.Timings.TotalMs >= result.Timings.ExecuteMs);
     }
@@ -34,3 +33,9 @@ public sealed class LanguageTests(SandboxFixture fixture)
         Assert.Contains("error: expected", result.Compile.StderrText, StringComparison.Ordinal);
     }
 }
+
+[Collection(VmSandbox.Name)]
+public sealed class LanguageTestsInVms(VmSandboxFixture fixture) : LanguageTests(fixture);
+
+[Collection(NamespaceSandbox.Name)]
+public sealed class LanguageTestsInNamespaces(NamespaceSandboxFixture fixture) : LanguageTests(fixture);

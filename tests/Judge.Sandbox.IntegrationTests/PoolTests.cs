@@ -4,24 +4,23 @@ using Judge.Sandbox.Vms;
 
 namespace Judge.Sandbox.IntegrationTests;
 
-/// <summary>Integration tests: the warm pool with real VMs (health, exhaustion, concurrency).</summary>
-[Collection(RealVms.Name)]
-public sealed class PoolTests(SandboxFixture fixture)
+/// <summary>Integration tests: the warm pool with real sandboxes (health, exhaustion, concurrency).</summary>
+public abstract class PoolTests(SandboxFixture fixture)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_killed_qemu_is_detected_by_the_health_check_and_replaced()
+    public async Task A_killed_sandbox_process_is_detected_by_the_health_check_and_replaced()
     {
         await fixture.Sandbox.WhenWarmAsync();
         var pool = fixture.Sandbox.Pool;
         var victim = Assert.Single(pool.IdleVmIds("shell"));
         var vmDirectory = Path.Combine(fixture.Options.WorkDirectory, victim);
-        var pid = int.Parse(File.ReadAllText(Path.Combine(vmDirectory, "qemu.pid")).Trim(), CultureInfo.InvariantCulture);
-        using (var qemu = Process.GetProcessById(pid))
+        var pid = int.Parse(File.ReadAllText(Path.Combine(vmDirectory, "process.pid")).Trim(), CultureInfo.InvariantCulture);
+        using (var host = Process.GetProcessById(pid))
         {
-            qemu.Kill();
-            await qemu.WaitForExitAsync(Ct);
+            host.Kill();
+            await host.WaitForExitAsync(Ct);
         }
 
         await pool.CheckHealthAsync(Ct);
@@ -67,12 +66,20 @@ public sealed class PoolTests(SandboxFixture fixture)
     }
 
     [Fact]
-    public async Task Every_vm_runs_under_the_detected_accelerator()
+    public async Task Every_sandbox_runs_under_the_configured_isolation()
     {
         await using var session = await fixture.Sandbox.OpenSessionAsync("python", Ct);
 
-        Assert.Equal(fixture.Sandbox.Accelerator.Accelerator, session.Accelerator);
-        Assert.Contains(session.Accelerator, new[] { Accelerator.Kvm, Accelerator.Tcg });
-        Assert.False(string.IsNullOrWhiteSpace(fixture.Sandbox.Accelerator.Reason));
+        Assert.Equal(fixture.Sandbox.Isolation.Isolation, session.Isolation);
+        Assert.Contains(session.Isolation, fixture.Options.Isolation == IsolationMode.Vm
+            ? new[] { Isolation.Kvm, Isolation.Tcg }
+            : new[] { Isolation.Namespace });
+        Assert.False(string.IsNullOrWhiteSpace(fixture.Sandbox.Isolation.Reason));
     }
 }
+
+[Collection(VmSandbox.Name)]
+public sealed class PoolTestsInVms(VmSandboxFixture fixture) : PoolTests(fixture);
+
+[Collection(NamespaceSandbox.Name)]
+public sealed class PoolTestsInNamespaces(NamespaceSandboxFixture fixture) : PoolTests(fixture);

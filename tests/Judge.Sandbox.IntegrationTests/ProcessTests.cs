@@ -4,8 +4,7 @@ using Judge.Sandbox.Running;
 namespace Judge.Sandbox.IntegrationTests;
 
 /// <summary>Integration tests: what a judged process gets and gives back (stdin, stdout, stderr, exit, env).</summary>
-[Collection(RealVms.Name)]
-public sealed class ProcessTests(SandboxFixture fixture)
+public abstract class ProcessTests(SandboxFixture fixture)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -77,7 +76,7 @@ public sealed class ProcessTests(SandboxFixture fixture)
 
         var compile = await session.CompileAsync(Ct);
         var fromBytes = await session.RunProgramAsync("3\n"u8.ToArray(), SandboxRunRequest.DefaultLimits, null, Ct);
-        var toFile = await session.ExecuteAsync(new GuestCommand(session.Language.RunCommand)
+        var toFile = await session.ExecuteAsync(new GuestCommand(session.Language.RunCommandFor(SandboxRunRequest.DefaultLimits))
         {
             StdinPath = "/data/1.in",
             StdoutPath = "/box/1.out",
@@ -92,3 +91,9 @@ public sealed class ProcessTests(SandboxFixture fixture)
         Assert.Equal("49\n", System.Text.Encoding.UTF8.GetString(written.Data));
     }
 }
+
+[Collection(VmSandbox.Name)]
+public sealed class ProcessTestsInVms(VmSandboxFixture fixture) : ProcessTests(fixture);
+
+[Collection(NamespaceSandbox.Name)]
+public sealed class ProcessTestsInNamespaces(NamespaceSandboxFixture fixture) : ProcessTests(fixture);

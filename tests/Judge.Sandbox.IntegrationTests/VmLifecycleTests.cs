@@ -1,28 +1,32 @@
 using System.Globalization;
 using Judge.Sandbox.Processes;
-using Judge.Sandbox.Qemu;
 using Judge.Sandbox.Running;
 using Judge.Sandbox.Vms;
 
 namespace Judge.Sandbox.IntegrationTests;
 
-/// <summary>Integration tests: VMs are destroyed completely, and a VM whose agent goes silent is killed by the host.</summary>
-[Collection(RealVms.Name)]
-public sealed class VmLifecycleTests(SandboxFixture fixture)
+/// <summary>Integration tests: sandboxes are destroyed completely, and one whose agent goes silent is killed by the host.</summary>
+public abstract class VmLifecycleTests(SandboxFixture fixture)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Ending_a_session_kills_qemu_and_removes_every_file_of_the_vm()
+    public async Task Ending_a_session_kills_the_sandbox_and_removes_every_file_and_cgroup_of_it()
     {
         var session = await fixture.Sandbox.OpenSessionAsync("shell", Ct);
         var (pid, directory) = Locate(session);
+        var agent = AgentProcessId(session);
+        var cgroups = fixture.HostCgroupsOf(session);
         Assert.True(Directory.Exists($"/proc/{pid}"));
+        Assert.True(Directory.Exists($"/proc/{agent}"));
+        Assert.All(cgroups, group => Assert.True(Directory.Exists(group)));
 
         await session.DisposeAsync();
 
         Assert.False(Directory.Exists($"/proc/{pid}"));
+        Assert.False(Directory.Exists($"/proc/{agent}"));
         Assert.False(Directory.Exists(directory));
+        Assert.All(cgroups, group => Assert.False(Directory.Exists(group)));
     }
 
     [Fact]
@@ -33,7 +37,7 @@ public sealed class VmLifecycleTests(SandboxFixture fixture)
         var command = new GuestCommand(["sleep", "100"]) { Limits = new ResourceLimits { WallTime = TimeSpan.FromSeconds(1) } };
 
         var run = session.ExecuteAsync(command, Ct);
-        await HostProcess.RunAsync("kill", ["-STOP", pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5), cancellationToken: Ct);
+        await HostProcess.RunAsync("kill", ["-STOP", AgentProcessId(session).ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5), cancellationToken: Ct);
         var error = await Assert.ThrowsAsync<SandboxVmException>(() => run);
 
         Assert.Contains("did not answer", error.Message, StringComparison.Ordinal);
@@ -44,8 +48,16 @@ public sealed class VmLifecycleTests(SandboxFixture fixture)
 
     private (int Pid, string Directory) Locate(SandboxSession session)
     {
-        var vm = (QemuVm)session.Vm;
+        var vm = (AgentVm)session.Vm;
         Assert.StartsWith(fixture.Options.WorkDirectory, vm.Directory.Path, StringComparison.Ordinal);
         return (vm.ProcessId, vm.Directory.Path);
     }
+
+    private static int AgentProcessId(SandboxSession session) => ((AgentVm)session.Vm).AgentProcessId;
 }
+
+[Collection(VmSandbox.Name)]
+public sealed class VmLifecycleTestsInVms(VmSandboxFixture fixture) : VmLifecycleTests(fixture);
+
+[Collection(NamespaceSandbox.Name)]
+public sealed class VmLifecycleTestsInNamespaces(NamespaceSandboxFixture fixture) : VmLifecycleTests(fixture);

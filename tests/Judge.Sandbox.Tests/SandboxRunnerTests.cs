@@ -1,4 +1,3 @@
-using Judge.Sandbox.Qemu;
 using Judge.Sandbox.Running;
 using Judge.Sandbox.Tests.Fakes;
 using Judge.Sandbox.Vms;
@@ -41,7 +40,7 @@ public sealed class SandboxRunnerTests
     {
         var options = new SandboxOptions { WarmLanguages = { "python", "brainfuck" } };
         await using var sandbox = new SandboxRunner(options, new FakeLauncher { AutoComplete = true },
-            new AcceleratorChoice(Accelerator.Tcg, "test"), NullLoggerFactory.Instance);
+            new IsolationChoice(Isolation.Tcg, "test"), NullLoggerFactory.Instance);
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => sandbox.StartAsync(Ct));
 
@@ -103,7 +102,7 @@ public sealed class SandboxRunnerTests
     }
 
     [Fact]
-    public async Task A_run_reports_a_warm_hit_with_zero_setup_and_boot_and_the_accelerator()
+    public async Task A_run_reports_a_warm_hit_with_zero_setup_and_boot_and_the_isolation()
     {
         var launcher = new FakeLauncher { AutoComplete = true };
         await using var sandbox = NewSandbox(launcher);
@@ -116,12 +115,12 @@ public sealed class SandboxRunnerTests
         Assert.Equal(0, result.Timings.SetupMs);
         Assert.Equal(0, result.Timings.BootMs);
         Assert.Null(result.Timings.BootKind);
-        Assert.Equal(Accelerator.Tcg, result.Accelerator);
+        Assert.Equal(Isolation.Tcg, result.Isolation);
         Assert.True(result.Timings.TotalMs >= result.Timings.ExecuteMs);
         Assert.NotNull(result.Run);
     }
 
     private static SandboxRunner NewSandbox(FakeLauncher launcher, int maxConcurrentVms = 4) =>
         new(new SandboxOptions { MaxConcurrentVms = maxConcurrentVms }, launcher,
-            new AcceleratorChoice(Accelerator.Tcg, "test"), NullLoggerFactory.Instance);
+            new IsolationChoice(Isolation.Tcg, "test"), NullLoggerFactory.Instance);
 }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Judge.Sandbox.Qemu;
+using Judge.Sandbox.Vms;
 
 namespace Judge.Sandbox.Tests;
 

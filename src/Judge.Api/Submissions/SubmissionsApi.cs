@@ -29,7 +29,7 @@ public sealed record GroupResultResponse(string Name, string Verdict, double Sco
 public sealed record SubmissionResponse(
     Guid Id, ProblemRef Problem, string Language, string Priority, string Purpose, string? PackagePath, string Status, string? Verdict,
     double? Score, double? MaxScore, int? FailingTest, string? CompileOutput, string? Error, int Attempt, string? Worker, string? VmId,
-    string? Accelerator, SubmissionTimings Timings, DateTime CreatedAt, DateTime? FinishedAt, IReadOnlyList<GroupResultResponse>? Groups,
+    string? Isolation, SubmissionTimings Timings, DateTime CreatedAt, DateTime? FinishedAt, IReadOnlyList<GroupResultResponse>? Groups,
     IReadOnlyList<TestResultResponse>? Tests);
 
 public sealed record SubmissionPage(IReadOnlyList<SubmissionResponse> Items, int Page, int PageSize, int Total);
@@ -201,7 +201,7 @@ public static class SubmissionsApi
     private static SubmissionResponse ToResponse(
         Submission s, ProblemRef problem, IReadOnlyList<GroupResultResponse>? groups, IReadOnlyList<TestResultResponse>? tests) => new(
         s.Id, problem, s.Language, s.Lane, s.Purpose, s.PackagePath, s.Status, s.Verdict, s.Score, s.MaxScore, s.FailingTest, s.CompileOutput,
-        s.Error, s.Attempt, s.WorkerId, s.VmId, s.Accelerator,
+        s.Error, s.Attempt, s.WorkerId, s.VmId, s.Isolation,
         new SubmissionTimings(s.QueueMs, s.SetupMs, s.BootMs, s.CompileMs, s.ExecuteMs, s.TotalMs, s.WarmPoolHit),
         s.CreatedAt, s.FinishedAt, groups, tests);
 }

@@ -62,7 +62,7 @@ public static class SandboxCommands
         var sandbox = host.Services.GetRequiredService<SandboxRunner>();
         await sandbox.WhenWarmAsync();
 
-        Console.WriteLine($"Accelerator: {sandbox.Accelerator.Accelerator} ({sandbox.Accelerator.Reason})");
+        Console.WriteLine($"Isolation: {sandbox.Isolation.Isolation} ({sandbox.Isolation.Reason})");
         Console.WriteLine($"Guest image: {sandbox.Image?.Version} ({sandbox.Image?.Directory})");
         Console.WriteLine();
         var rows = new List<string[]> { TableHeader };
@@ -83,7 +83,7 @@ public static class SandboxCommands
 
         PrintTable(rows);
         Console.WriteLine();
-        Console.WriteLine($"All timings in ms under {sandbox.Accelerator.Accelerator}; 'warm hit' means the VM came booted from the pool.");
+        Console.WriteLine($"All timings in ms under {sandbox.Isolation.Isolation}; 'warm hit' means the VM came booted from the pool.");
         await host.StopAsync(CancellationToken.None);
         return failures == 0 ? 0 : 1;
     }

@@ -57,7 +57,7 @@ public sealed class Submission
 
     public string? VmId { get; set; }
 
-    public string? Accelerator { get; set; }
+    public string? Isolation { get; set; }
 
     public bool? WarmPoolHit { get; set; }
 

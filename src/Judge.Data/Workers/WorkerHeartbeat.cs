@@ -10,7 +10,10 @@ public sealed class WorkerHeartbeat
 
     public DateTime LastSeenAt { get; set; }
 
-    public required string Accelerator { get; set; }
+    /// <summary>Kvm, Tcg or Namespace: how the worker's sandboxes are isolated.</summary>
+    public required string Isolation { get; set; }
+
+    public string? IsolationReason { get; set; }
 
     public string? ImageVersion { get; set; }
 

@@ -18,6 +18,17 @@ public sealed record Language(
     public string SourcePath => $"{GuestCommand.WorkDirectory}/{SourceFileName}";
 
     public bool IsCompiled => CompileCommand is not null;
+
+    /// <summary>
+    /// The run command under <paramref name="limits"/>: "{memory}" in an argument becomes the memory limit in bytes
+    /// (the argument is dropped when there is none).
+    /// </summary>
+    public IReadOnlyList<string> RunCommandFor(ResourceLimits limits) =>
+        [.. RunCommand
+            .Where(a => !a.Contains(MemoryPlaceholder, StringComparison.Ordinal) || limits.MemoryBytes is not null)
+            .Select(a => a.Replace(MemoryPlaceholder, limits.MemoryBytes?.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal))];
+
+    private const string MemoryPlaceholder = "{memory}";
 }
 
 /// <summary>Every language the guest image supports; the one place that knows their commands.</summary>
@@ -48,13 +59,15 @@ public static partial class LanguageRegistry
         "console.log('Hello, World!');\n");
 
     /// <summary>
-    /// Serial GC because a judged program gets one CPU; the heap may use 75% of the run's memory limit (the JVM
-    /// reads it from the cgroup), since its default of 25% makes programs fail at a quarter of their limit.
+    /// Serial GC because a judged program gets one CPU; the heap may use 75% of the run's memory limit, since the
+    /// default of 25% makes programs fail at a quarter of their limit. The limit is given (MaxRAM) rather than left to
+    /// the JVM to find in the cgroup: a namespace sandbox has no cgroup file system to find it in, and a JVM that
+    /// sized its heap from the host's memory would grow past the limit instead of collecting garbage.
     /// </summary>
     public static readonly Language Java = new(
         "java", "Java 17", "Main.java",
         ["javac", "-encoding", "UTF-8", "-d", "/box", "/box/Main.java"],
-        ["java", "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=75", "-Xss64m", "-cp", "/box", "Main"],
+        ["java", "-XX:+UseSerialGC", "-XX:MaxRAM={memory}", "-XX:MaxRAMPercentage=75", "-Xss64m", "-cp", "/box", "Main"],
         "public class Main { public static void main(String[] args) { System.out.println(\"Hello, World!\"); } }\n");
 
     public static readonly Language Shell = new(

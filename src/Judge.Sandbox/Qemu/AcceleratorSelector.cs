@@ -6,9 +6,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Judge.Sandbox.Qemu;
 
-/// <summary>The accelerator in use and why it was chosen; reported in logs, results and health.</summary>
-public sealed record AcceleratorChoice(Accelerator Accelerator, string Reason);
-
 /// <summary>
 /// Picks KVM or TCG. /dev/kvm opening is not enough: on nested PVM hosts it opens but a normal guest kernel
 /// hangs or faults under it. So in auto mode a probe VM must actually answer under KVM; the outcome is
@@ -16,25 +13,25 @@ public sealed record AcceleratorChoice(Accelerator Accelerator, string Reason);
 /// </summary>
 internal static class AcceleratorSelector
 {
-    public static async Task<AcceleratorChoice> SelectAsync(
+    public static async Task<IsolationChoice> SelectAsync(
         SandboxOptions options, QemuLauncher tcgLauncher, string cacheDirectory, ILogger logger, CancellationToken cancellationToken)
     {
         switch (options.Accelerator)
         {
             case AcceleratorMode.Tcg:
-                return new AcceleratorChoice(Accelerator.Tcg, "configured (Sandbox:Accelerator=tcg)");
+                return new IsolationChoice(Isolation.Tcg, "configured (Sandbox:Accelerator=tcg)");
             case AcceleratorMode.Kvm:
                 if (KvmUnavailableReason() is { } missing)
                 {
                     throw new SandboxVmException($"Sandbox:Accelerator=kvm, but {missing}.");
                 }
 
-                return new AcceleratorChoice(Accelerator.Kvm, "configured (Sandbox:Accelerator=kvm)");
+                return new IsolationChoice(Isolation.Kvm, "configured (Sandbox:Accelerator=kvm)");
         }
 
         if (KvmUnavailableReason() is { } reason)
         {
-            return new AcceleratorChoice(Accelerator.Tcg, reason);
+            return new IsolationChoice(Isolation.Tcg, reason);
         }
 
         var host = tcgLauncher.Host;
@@ -45,7 +42,7 @@ internal static class AcceleratorSelector
         {
             try
             {
-                var cached = JsonSerializer.Deserialize<AcceleratorChoice>(File.ReadAllText(cachePath));
+                var cached = JsonSerializer.Deserialize<IsolationChoice>(File.ReadAllText(cachePath));
                 if (cached is not null)
                 {
                     return cached with { Reason = cached.Reason + " (remembered)" };
@@ -65,20 +62,20 @@ internal static class AcceleratorSelector
         return choice;
     }
 
-    private static async Task<AcceleratorChoice> ProbeAsync(SandboxOptions options, QemuLauncher launcher, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<IsolationChoice> ProbeAsync(SandboxOptions options, QemuLauncher launcher, ILogger logger, CancellationToken cancellationToken)
     {
         logger.LogInformation("Probing whether a guest boots under KVM on this host (bound {Seconds} s)", options.KvmProbeTimeout.TotalSeconds);
         try
         {
-            await using var vm = await launcher.BootAsync(Accelerator.Kvm, withQmp: false, options.KvmProbeTimeout, cancellationToken);
-            return new AcceleratorChoice(Accelerator.Kvm, $"a probe guest booted under KVM in {vm.StartTimings.BootMs:0} ms");
+            await using var vm = await launcher.BootAsync(Isolation.Kvm, withQmp: false, options.KvmProbeTimeout, cancellationToken);
+            return new IsolationChoice(Isolation.Kvm, $"a probe guest booted under KVM in {vm.StartTimings.BootMs:0} ms");
         }
         catch (SandboxVmException e)
         {
             logger.LogWarning("No guest boots under KVM here, using TCG: {Reason}", e.Message);
             var why = e.Message.Split('\n')[0];
             why = why[(why.IndexOf(": ", StringComparison.Ordinal) + 2)..]; // drop "VM vm-… did not start under Kvm"
-            return new AcceleratorChoice(Accelerator.Tcg, $"/dev/kvm is present but a probe guest did not boot under it: {Truncate(why, 300)}");
+            return new IsolationChoice(Isolation.Tcg, $"/dev/kvm is present but a probe guest did not boot under it: {Truncate(why, 300)}");
         }
     }
 

@@ -17,6 +17,12 @@ public sealed record GuestImage(
 
     public string RootfsPath => Path.Combine(Directory, "rootfs.sqfs");
 
+    /// <summary>The root file system as a directory tree, for namespace sandboxes (a link into the build cache).</summary>
+    public string RootDirectory => Path.Combine(Directory, "root");
+
+    /// <summary>The static agent, also run on the host by namespace sandboxes.</summary>
+    public string AgentPath => Path.Combine(Directory, "judge-agent");
+
     public static GuestImage Load(string directory)
     {
         var full = Path.GetFullPath(directory);

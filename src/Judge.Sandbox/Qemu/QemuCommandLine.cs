@@ -10,7 +10,7 @@ namespace Judge.Sandbox.Qemu;
 internal static class QemuCommandLine
 {
     public static List<string> Build(
-        SandboxOptions options, GuestImage image, HostFacts host, Accelerator accelerator, VmDirectory vm,
+        SandboxOptions options, GuestImage image, HostFacts host, Isolation accelerator, VmDirectory vm,
         bool withQmp = false, bool incoming = false)
     {
         var kernelArgs = "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable";
@@ -41,7 +41,7 @@ internal static class QemuCommandLine
             "-serial", options.GuestConsoleLog ? $"file:{vm.ConsoleLog}" : "null",
             "-pidfile", vm.PidFile,
         ];
-        args.AddRange(accelerator == Accelerator.Kvm
+        args.AddRange(accelerator == Isolation.Kvm
             ? ["-accel", "kvm", "-cpu", "host"]
             : ["-accel", $"tcg,thread=single,tb-size={options.TcgTranslationCacheMb}", "-cpu", "max"]);
         if (withQmp)

@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Judge.Sandbox.Languages;
-using Judge.Sandbox.Processes;
 using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging;
@@ -27,18 +26,18 @@ internal sealed class QemuLauncher : IVmLauncher
     private readonly ConcurrentDictionary<string, Lazy<Task<LanguageSnapshot?>>> _languageSnapshots = new(StringComparer.Ordinal);
 
     public QemuLauncher(
-        SandboxOptions options, GuestImage image, HostFacts host, Accelerator accelerator, SnapshotStore? snapshots, ILoggerFactory loggerFactory)
+        SandboxOptions options, GuestImage image, HostFacts host, Isolation accelerator, SnapshotStore? snapshots, ILoggerFactory loggerFactory)
     {
         _options = options;
         _image = image;
         _host = host;
-        Accelerator = accelerator;
+        Isolation = accelerator;
         _snapshots = snapshots;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<QemuLauncher>();
     }
 
-    public Accelerator Accelerator { get; }
+    public Isolation Isolation { get; }
 
     public GuestImage Image => _image;
 
@@ -68,7 +67,7 @@ internal sealed class QemuLauncher : IVmLauncher
             }
         }
 
-        var booted = await BootAsync(Accelerator, withQmp: false, _options.BootTimeout, cancellationToken);
+        var booted = await BootAsync(Isolation, withQmp: false, _options.BootTimeout, cancellationToken);
         if (snapshot is not null)
         {
             snapshot.ColdBootMs = booted.StartTimings.BootMs;
@@ -103,12 +102,12 @@ internal sealed class QemuLauncher : IVmLauncher
         })).Value;
     }
 
-    public async Task<QemuVm> BootAsync(Accelerator accelerator, bool withQmp, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<AgentVm> BootAsync(Isolation accelerator, bool withQmp, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var directory = VmDirectory.Create(_options.WorkDirectory);
-        return await StartAsync(directory, accelerator, timeout, clock,
-            QemuCommandLine.Build(_options, _image, _host, accelerator, directory, withQmp: withQmp),
+        return await AgentVmStarter.StartAsync("QEMU", directory, accelerator, timeout, clock, _options.QemuPath,
+            QemuCommandLine.Build(_options, _image, _host, accelerator, directory, withQmp: withQmp), _options, _loggerFactory,
             async (process, agent, setupMs, ct) =>
             {
                 var ready = await agent.WaitForReadyAsync(ct);
@@ -121,12 +120,12 @@ internal sealed class QemuLauncher : IVmLauncher
             cancellationToken);
     }
 
-    public async Task<QemuVm> RestoreAsync(string snapshotPath, CancellationToken cancellationToken)
+    public async Task<AgentVm> RestoreAsync(string snapshotPath, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var directory = VmDirectory.Create(_options.WorkDirectory);
-        return await StartAsync(directory, Accelerator, _options.BootTimeout, clock,
-            QemuCommandLine.Build(_options, _image, _host, Accelerator, directory, incoming: true),
+        return await AgentVmStarter.StartAsync("QEMU", directory, Isolation, _options.BootTimeout, clock, _options.QemuPath,
+            QemuCommandLine.Build(_options, _image, _host, Isolation, directory, incoming: true), _options, _loggerFactory,
             async (process, agent, setupMs, ct) =>
             {
                 await StreamSnapshotAsync(snapshotPath, directory.IncomingSocket, process, ct);
@@ -139,89 +138,6 @@ internal sealed class QemuLauncher : IVmLauncher
                 return new VmStartTimings(VmBootKind.Snapshot, setupMs, bootMs, clock.Elapsed.TotalMilliseconds - setupMs - bootMs);
             },
             cancellationToken);
-    }
-
-    private async Task<QemuVm> StartAsync(
-        VmDirectory directory, Accelerator accelerator, TimeSpan timeout, Stopwatch clock, List<string> arguments,
-        Func<Process, AgentClient, double, CancellationToken, Task<VmStartTimings>> handshake, CancellationToken cancellationToken)
-    {
-        var logger = _loggerFactory.CreateLogger<QemuVm>();
-        Process? process = null;
-        StderrTail? stderr = null;
-        AgentClient? agent = null;
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            listener.Bind(new UnixDomainSocketEndPoint(directory.ControlSocket));
-            listener.Listen(1);
-            (process, stderr) = HostProcess.Start(_options.QemuPath, arguments);
-            var setupMs = clock.Elapsed.TotalMilliseconds;
-
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(timeout);
-            var exited = process.WaitForExitAsync(deadline.Token);
-            var connection = await UntilExitAsync(listener.AcceptAsync(deadline.Token).AsTask(), exited);
-            agent = new AgentClient(new NetworkStream(connection, ownsSocket: true));
-            var timings = await UntilExitAsync(handshake(process, agent, setupMs, deadline.Token), exited);
-            var vm = new QemuVm(directory, process, stderr, agent, accelerator, timings, _options, logger);
-            logger.LogInformation(
-                "VM {VmId} up under {Accelerator} ({BootKind}): setup {SetupMs:0} ms, boot {BootMs:0} ms",
-                directory.Id, accelerator, timings.Kind, timings.SetupMs, timings.BootMs);
-            return vm;
-        }
-        catch (Exception e)
-        {
-            var detail = Describe(e, process, stderr, timeout);
-            if (process is { HasExited: false })
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
-            }
-
-            if (agent is not null)
-            {
-                await agent.DisposeAsync();
-            }
-
-            process?.Dispose();
-            directory.Delete();
-            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-
-            if (e is AgentVersionMismatchException)
-            {
-                throw;
-            }
-
-            throw new SandboxVmException($"VM {directory.Id} did not start under {accelerator}: {detail}", e);
-        }
-    }
-
-    /// <summary>A step of the start-up that fails fast, with QEMU's own words, when QEMU exits first.</summary>
-    private static async Task<T> UntilExitAsync<T>(Task<T> step, Task exited)
-    {
-        var first = await Task.WhenAny(step, exited);
-        if (first == exited && !step.IsCompleted)
-        {
-            await exited; // surfaces the deadline's cancellation, if that is what ended the wait
-            throw new QemuExitedException();
-        }
-
-        return await step;
-    }
-
-    private static string Describe(Exception e, Process? process, StderrTail? stderr, TimeSpan timeout)
-    {
-        var reason = e switch
-        {
-            QemuExitedException => $"QEMU exited with code {process?.ExitCode}",
-            OperationCanceledException => $"no answer from the guest agent within {timeout.TotalSeconds:0.#} s",
-            _ => e.Message,
-        };
-        var text = stderr?.ToString();
-        return string.IsNullOrEmpty(text) ? reason : $"{reason}. QEMU stderr: {text}";
     }
 
     private static async Task StreamSnapshotAsync(string snapshotPath, string socketPath, Process process, CancellationToken cancellationToken)
@@ -259,8 +175,6 @@ internal sealed class QemuLauncher : IVmLauncher
             }
         }
     }
-
-    private sealed class QemuExitedException : Exception;
 
     /// <summary>A language's snapshot and how restoring it compares with a cold boot on this host.</summary>
     private sealed class LanguageSnapshot(string path, double coldBootMs)

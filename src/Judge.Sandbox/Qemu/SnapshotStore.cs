@@ -24,8 +24,8 @@ internal sealed class SnapshotStore(string cacheDirectory, ILogger logger)
     public string PathFor(QemuLauncher launcher, SandboxOptions options, Language language)
     {
         var key = string.Join('|',
-            MachineLayoutVersion, launcher.Image.Version, launcher.Host.QemuVersion, launcher.Accelerator, options.VmMemoryMb,
-            launcher.Accelerator == Accelerator.Kvm ? launcher.Host.KernelRelease : "any-kernel",
+            MachineLayoutVersion, launcher.Image.Version, launcher.Host.QemuVersion, launcher.Isolation, options.VmMemoryMb,
+            launcher.Isolation == Isolation.Kvm ? launcher.Host.KernelRelease : "any-kernel",
             language.Id, string.Join(' ', language.CompileCommand ?? []), string.Join(' ', language.RunCommand), language.HelloWorld);
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..24];
         return Path.Combine(cacheDirectory, "snapshots", $"{language.Id}-{hash}.vmstate");
@@ -45,7 +45,7 @@ internal sealed class SnapshotStore(string cacheDirectory, ILogger logger)
         }
 
         var clock = Stopwatch.StartNew();
-        await using var vm = await launcher.BootAsync(launcher.Accelerator, withQmp: true, options.BootTimeout, cancellationToken);
+        await using var vm = await launcher.BootAsync(launcher.Isolation, withQmp: true, options.BootTimeout, cancellationToken);
         var coldBootMs = vm.StartTimings.BootMs;
         await WarmUpAsync(vm, language, cancellationToken);
         var temporary = $"{path}.{Environment.ProcessId}.tmp";
@@ -62,7 +62,7 @@ internal sealed class SnapshotStore(string cacheDirectory, ILogger logger)
 
         logger.LogInformation(
             "Took a {SizeMiB:0} MiB memory snapshot of a warmed-up {Language} {Accelerator} guest in {ElapsedMs:0} ms (cold boot {BootMs:0} ms): {Snapshot}",
-            new FileInfo(path).Length / 1048576.0, language.Id, launcher.Accelerator, clock.Elapsed.TotalMilliseconds, coldBootMs, path);
+            new FileInfo(path).Length / 1048576.0, language.Id, launcher.Isolation, clock.Elapsed.TotalMilliseconds, coldBootMs, path);
         return (path, coldBootMs);
     }
 
@@ -70,7 +70,7 @@ internal sealed class SnapshotStore(string cacheDirectory, ILogger logger)
     /// Compiles and runs the language's hello world with its real commands, then leaves /box and /tmp empty
     /// again: the snapshot keeps the warmed page cache and nothing else of the run.
     /// </summary>
-    private static async Task WarmUpAsync(QemuVm vm, Language language, CancellationToken cancellationToken)
+    private static async Task WarmUpAsync(AgentVm vm, Language language, CancellationToken cancellationToken)
     {
         await vm.WriteFileAsync(language.SourcePath, Encoding.UTF8.GetBytes(language.HelloWorld), 0x1A4, GuestCommand.JudgeUid, GuestCommand.JudgeUid, cancellationToken);
         if (language.CompileCommand is { } compile)
@@ -78,7 +78,7 @@ internal sealed class SnapshotStore(string cacheDirectory, ILogger logger)
             Expect(await vm.RunAsync(new GuestCommand(compile) { Limits = LanguageRegistry.CompileLimits }, cancellationToken), "compiling");
         }
 
-        Expect(await vm.RunAsync(new GuestCommand(language.RunCommand) { Limits = LanguageRegistry.CompileLimits }, cancellationToken), "running");
+        Expect(await vm.RunAsync(new GuestCommand(language.RunCommandFor(LanguageRegistry.CompileLimits)) { Limits = LanguageRegistry.CompileLimits }, cancellationToken), "running");
         Expect(await vm.RunAsync(new GuestCommand(["find", "/box", "/tmp", "-mindepth", "1", "-delete"]) { Uid = 0, Gid = 0 }, cancellationToken), "cleaning up after");
 
         void Expect(ProcessResult result, string step)
@@ -93,7 +93,7 @@ internal sealed class SnapshotStore(string cacheDirectory, ILogger logger)
     }
 
     /// <summary>Migrates the running guest into a file over a Unix socket (QEMU's own exec: transport would need fork, which its sandbox denies).</summary>
-    private static async Task SaveAsync(QemuVm vm, string destination, CancellationToken cancellationToken)
+    private static async Task SaveAsync(AgentVm vm, string destination, CancellationToken cancellationToken)
     {
         using var process = Process.GetProcessById(vm.ProcessId);
         await using var qmp = await QmpClient.ConnectAsync(vm.Directory.QmpSocket, process, cancellationToken);

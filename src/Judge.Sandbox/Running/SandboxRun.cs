@@ -46,7 +46,7 @@ public sealed record SandboxTimings(
 public sealed record SandboxRunResult(
     string Language,
     string VmId,
-    Accelerator Accelerator,
+    Isolation Isolation,
     ProcessResult? Compile,
     ProcessResult? Run,
     SandboxTimings Timings)

@@ -39,7 +39,7 @@ public sealed class SandboxSession : IAsyncDisposable
 
     internal IVm Vm => _vm;
 
-    public Accelerator Accelerator => _vm.Accelerator;
+    public Isolation Isolation => _vm.Isolation;
 
     /// <summary>The session's language, adapted to its source once written (see <see cref="LanguageRegistry.ForSource"/>).</summary>
     public Language Language { get; private set; }
@@ -84,7 +84,7 @@ public sealed class SandboxSession : IAsyncDisposable
     /// <summary>Runs the compiled or interpreted program once.</summary>
     public Task<ProcessResult> RunProgramAsync(
         ReadOnlyMemory<byte>? stdin, ResourceLimits limits, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken) =>
-        ExecuteAsync(new GuestCommand(Language.RunCommand) { Stdin = stdin, Limits = limits, Environment = environment }, cancellationToken);
+        ExecuteAsync(new GuestCommand(Language.RunCommandFor(limits)) { Stdin = stdin, Limits = limits, Environment = environment }, cancellationToken);
 
     public Task<ProcessResult> ExecuteAsync(GuestCommand command, CancellationToken cancellationToken) =>
         TimedAsync(() => _vm.RunAsync(command, cancellationToken));

@@ -3,11 +3,13 @@ using Judge.Sandbox.Running;
 
 namespace Judge.Sandbox.Vms;
 
-/// <summary>The accelerator a VM runs under: hardware virtualization, or QEMU's software emulation.</summary>
-public enum Accelerator
+/// <summary>How a sandbox is isolated from the host: a VM under hardware virtualization, a VM under QEMU's software
+/// emulation, or Linux namespaces and cgroups on the host's own kernel.</summary>
+public enum Isolation
 {
     Kvm,
     Tcg,
+    Namespace,
 }
 
 /// <summary>How a VM came to be: booted from scratch or restored from a memory snapshot.</summary>
@@ -28,7 +30,7 @@ internal interface IVm : IAsyncDisposable
 {
     string Id { get; }
 
-    Accelerator Accelerator { get; }
+    Isolation Isolation { get; }
 
     VmStartTimings StartTimings { get; }
 
@@ -47,10 +49,10 @@ internal interface IVm : IAsyncDisposable
     Task<ProcessResult> RunAsync(GuestCommand command, CancellationToken cancellationToken);
 }
 
-/// <summary>The launcher seam: how an instance with a running agent is started (QEMU today).</summary>
+/// <summary>The launcher seam: how an instance with a running agent is started (a QEMU VM, or a set of namespaces).</summary>
 internal interface IVmLauncher
 {
-    Accelerator Accelerator { get; }
+    Isolation Isolation { get; }
 
     /// <summary>An instance ready for <paramref name="language"/> (a launcher may prepare it for that language).</summary>
     Task<IVm> LaunchAsync(string language, CancellationToken cancellationToken);

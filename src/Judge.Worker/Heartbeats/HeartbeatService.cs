@@ -55,10 +55,11 @@ public sealed class HeartbeatService(
         var pool = JsonSerializer.Serialize(sandbox.WarmPoolCounts());
         var languages = JsonSerializer.Serialize(sandbox.Image?.LanguageVersions ?? new Dictionary<string, string>());
         await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO worker_heartbeats (worker_id, host_name, started_at, last_seen_at, accelerator, image_version, slots, in_flight, warm_pool, languages)
-            VALUES ({_options.Id}, {Environment.MachineName}, {_startedAt}, now(), {sandbox.Accelerator.Accelerator.ToString()}, {sandbox.Image?.Version},
-                    {slots.Capacity}, {slots.InUse}, {pool}::jsonb, {languages}::jsonb)
-            ON CONFLICT (worker_id) DO UPDATE SET last_seen_at = now(), accelerator = excluded.accelerator, image_version = excluded.image_version,
+            INSERT INTO worker_heartbeats (worker_id, host_name, started_at, last_seen_at, isolation, isolation_reason, image_version, slots, in_flight, warm_pool, languages)
+            VALUES ({_options.Id}, {Environment.MachineName}, {_startedAt}, now(), {sandbox.Isolation.Isolation.ToString()}, {sandbox.Isolation.Reason},
+                    {sandbox.Image?.Version}, {slots.Capacity}, {slots.InUse}, {pool}::jsonb, {languages}::jsonb)
+            ON CONFLICT (worker_id) DO UPDATE SET last_seen_at = now(), isolation = excluded.isolation, isolation_reason = excluded.isolation_reason,
+                image_version = excluded.image_version,
                 slots = excluded.slots, in_flight = excluded.in_flight, warm_pool = excluded.warm_pool, languages = excluded.languages
             """, cancellationToken);
     }

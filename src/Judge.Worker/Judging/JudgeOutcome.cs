@@ -12,4 +12,4 @@ public sealed record JudgeTimings(int SetupMs, int BootMs, int CompileMs, int Ex
 
 public sealed record JudgeOutcome(
     Verdict Verdict, double Score, double MaxScore, int? FailingTest, string? CompileOutput, string? Error, IReadOnlyList<TestOutcome> Tests,
-    IReadOnlyList<GroupOutcome> Groups, string VmId, string Accelerator, bool WarmPoolHit, JudgeTimings Timings);
+    IReadOnlyList<GroupOutcome> Groups, string VmId, string Isolation, bool WarmPoolHit, JudgeTimings Timings);

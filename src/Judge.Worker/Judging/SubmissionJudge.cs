@@ -54,7 +54,7 @@ public sealed class SubmissionJudge(
         };
 
         // A custom validator reads the output from a file; the default validator gets it captured, here.
-        var command = new GuestCommand(session.Language.RunCommand)
+        var command = new GuestCommand(session.Language.RunCommandFor(limits))
         {
             StdinPath = InputPath,
             StdoutPath = custom is null ? null : OutputValidation.OutputPath,
@@ -123,7 +123,7 @@ public sealed class SubmissionJudge(
 
         JudgeOutcome Outcome(Evaluation evaluation, string? compileOutput, string? error) =>
             new(evaluation.Verdict, evaluation.Score, version.MaxScore, tests.FirstOrDefault(t => t.Verdict != Verdict.Accepted)?.Ordinal,
-                compileOutput, error, tests, evaluation.Groups, session.VmId, session.Accelerator.ToString(), session.WarmPoolHit,
+                compileOutput, error, tests, evaluation.Groups, session.VmId, session.Isolation.ToString(), session.WarmPoolHit,
                 new JudgeTimings((int)session.SetupMs, (int)session.BootMs, compileMs, (int)executeMs, (int)total.Elapsed.TotalMilliseconds));
     }
 

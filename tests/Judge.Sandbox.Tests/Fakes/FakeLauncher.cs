@@ -21,7 +21,7 @@ internal sealed class FakeLauncher : IVmLauncher
     /// <summary>Boots succeed at once; otherwise each waits for <see cref="NextBootAsync"/>'s caller.</summary>
     public bool AutoComplete { get; set; }
 
-    public Accelerator Accelerator => Accelerator.Tcg;
+    public Isolation Isolation => Isolation.Tcg;
 
     public ConcurrentQueue<FakeVm> Launched { get; } = new();
 

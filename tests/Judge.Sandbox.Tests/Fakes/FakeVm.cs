@@ -22,7 +22,7 @@ internal sealed class FakeVm(string id, VmStartTimings? timings = null) : IVm
 
     public string Id { get; } = id;
 
-    public Accelerator Accelerator => Accelerator.Tcg;
+    public Isolation Isolation => Isolation.Tcg;
 
     public VmStartTimings StartTimings { get; } = timings ?? new VmStartTimings(VmBootKind.Cold, 12, 3400, 40);
 

@@ -3,17 +3,18 @@ using System.Net.Sockets;
 using Judge.Sandbox.Processes;
 using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Running;
-using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging;
 
-namespace Judge.Sandbox.Qemu;
+namespace Judge.Sandbox.Vms;
 
 /// <summary>
-/// A running QEMU micro-VM with a connected agent. Every agent call has a host-side deadline; a VM that
-/// misses it, or breaks the protocol, is killed on the spot.
+/// A running sandbox with a connected agent: a QEMU micro-VM, or the agent's namespace launcher. Every agent
+/// call has a host-side deadline; a sandbox that misses it, or breaks the protocol, is killed on the spot.
 /// </summary>
-internal sealed class QemuVm : IVm
+internal sealed class AgentVm : IVm
 {
+    private readonly string _processName;
+    private readonly Func<ValueTask>? _afterExit;
     private readonly Process _process;
     private readonly StderrTail _stderr;
     private readonly AgentClient _agent;
@@ -22,15 +23,21 @@ internal sealed class QemuVm : IVm
     private int _destroyed;
     private string? _endedHow;
 
-    public QemuVm(
-        VmDirectory directory, Process process, StderrTail stderr, AgentClient agent, Accelerator accelerator,
-        VmStartTimings startTimings, SandboxOptions options, ILogger logger)
+    /// <summary>
+    /// <paramref name="processName"/> names the host process in messages ("QEMU"); <paramref name="afterExit"/> is
+    /// host-side cleanup once that process has exited (a namespace sandbox's cgroups).
+    /// </summary>
+    public AgentVm(
+        string processName, VmDirectory directory, Process process, StderrTail stderr, AgentClient agent, Isolation isolation,
+        VmStartTimings startTimings, SandboxOptions options, ILogger logger, Func<ValueTask>? afterExit = null)
     {
+        _processName = processName;
+        _afterExit = afterExit;
         Directory = directory;
         _process = process;
         _stderr = stderr;
         _agent = agent;
-        Accelerator = accelerator;
+        Isolation = isolation;
         StartTimings = startTimings;
         _options = options;
         _logger = logger;
@@ -42,7 +49,13 @@ internal sealed class QemuVm : IVm
 
     public int ProcessId => _process.Id;
 
-    public Accelerator Accelerator { get; }
+    /// <summary>
+    /// The process the agent runs in: QEMU itself, or the namespace launcher's child (the sandbox's PID 1). Killing
+    /// that one first lets the launcher reap it, and the whole PID namespace with it, before the launcher exits.
+    /// </summary>
+    public int AgentProcessId { get; init; }
+
+    public Isolation Isolation { get; }
 
     public VmStartTimings StartTimings { get; }
 
@@ -94,7 +107,14 @@ internal sealed class QemuVm : IVm
 
         try
         {
-            _endedHow = _process.HasExited ? $"QEMU had exited with code {_process.ExitCode}." : "The VM was destroyed.";
+            _endedHow = _process.HasExited ? $"{_processName} had exited with code {_process.ExitCode}." : "The VM was destroyed.";
+            if (!_process.HasExited && AgentProcessId != 0 && AgentProcessId != _process.Id)
+            {
+                KillInner();
+                using var reaped = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await _process.WaitForExitAsync(reaped.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+
             if (!_process.HasExited)
             {
                 _process.Kill(entireProcessTree: true);
@@ -105,16 +125,39 @@ internal sealed class QemuVm : IVm
         }
         catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
         {
-            _logger.LogWarning(e, "VM {VmId}: QEMU (pid {Pid}) did not exit cleanly on destroy", Id, _process.Id);
+            _logger.LogWarning(e, "VM {VmId}: {Process} (pid {Pid}) did not exit cleanly on destroy", Id, _processName, _process.Id);
         }
 
         await _agent.DisposeAsync();
         _process.Dispose();
+        if (_afterExit is not null)
+        {
+            await _afterExit();
+        }
+
         Directory.Delete();
         _logger.LogDebug("VM {VmId} destroyed", Id);
     }
 
-    /// <summary>Seconds for moving bytes over virtio-serial, on top of the agent's own reply margin.</summary>
+    /// <summary>SIGKILL to the agent's process, if it is still the launcher's child (its pid cannot have been reused).</summary>
+    private void KillInner()
+    {
+        try
+        {
+            var parent = File.ReadLines($"/proc/{AgentProcessId}/status").FirstOrDefault(l => l.StartsWith("PPid:", StringComparison.Ordinal));
+            if (parent?[5..].Trim() == _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            {
+                using var inner = Process.GetProcessById(AgentProcessId);
+                inner.Kill();
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            // Gone already.
+        }
+    }
+
+    /// <summary>Seconds for moving bytes over the control channel, on top of the agent's own reply margin.</summary>
     private TimeSpan TransferTime(long bytes) => _options.AgentReplyMargin + TimeSpan.FromSeconds(bytes / (4.0 * 1024 * 1024));
 
     private async Task CallAsync(Func<AgentClient, CancellationToken, Task> call, TimeSpan timeout, string what, CancellationToken cancellationToken) =>
@@ -128,7 +171,7 @@ internal sealed class QemuVm : IVm
     {
         if (HasExited)
         {
-            throw new SandboxVmException($"VM {Id} is gone (QEMU exited or the VM was destroyed) before {what}. {Diagnostics()}");
+            throw new SandboxVmException($"VM {Id} is gone ({_processName} exited or the VM was destroyed) before {what}. {Diagnostics()}");
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -164,8 +207,8 @@ internal sealed class QemuVm : IVm
             return _endedHow ?? "The VM was destroyed.";
         }
 
-        var exited = _process.HasExited ? $"QEMU exited with code {_process.ExitCode}." : string.Empty;
+        var exited = _process.HasExited ? $"{_processName} exited with code {_process.ExitCode}." : string.Empty;
         var stderr = _stderr.ToString();
-        return stderr.Length > 0 ? $"{exited} QEMU stderr: {stderr}" : exited;
+        return stderr.Length > 0 ? $"{exited} {_processName} stderr: {stderr}" : exited;
     }
 }

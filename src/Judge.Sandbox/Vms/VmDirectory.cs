@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 
-namespace Judge.Sandbox.Qemu;
+namespace Judge.Sandbox.Vms;
 
-/// <summary>The host files of one VM: sockets, pid file, console log. Deleted with the VM.</summary>
+/// <summary>The host files of one sandbox: sockets, pid file, console log. Deleted with it.</summary>
 internal sealed class VmDirectory
 {
     private const string OwnerFile = "owner";
@@ -27,7 +27,8 @@ internal sealed class VmDirectory
 
     public string MigrationSocket => System.IO.Path.Combine(Path, "out.sock");
 
-    public string PidFile => System.IO.Path.Combine(Path, "qemu.pid");
+    /// <summary>The pid of the sandbox's host process (QEMU, or the namespace launcher).</summary>
+    public string PidFile => System.IO.Path.Combine(Path, "process.pid");
 
     public string ConsoleLog => System.IO.Path.Combine(Path, "console.log");
 
@@ -54,7 +55,7 @@ internal sealed class VmDirectory
 
     /// <summary>
     /// Removes VMs left behind by host processes that died without destroying them (a worker killed with
-    /// SIGKILL): their QEMU is killed and their directory deleted. VMs of live owners are left alone.
+    /// SIGKILL): their host process (QEMU, or the namespace launcher) is killed and their directory deleted. VMs of live owners are left alone.
     /// </summary>
     public static int RemoveOrphans(string root)
     {
@@ -72,13 +73,13 @@ internal sealed class VmDirectory
                 continue;
             }
 
-            var pidPath = System.IO.Path.Combine(dir, "qemu.pid");
-            if (File.Exists(pidPath) && int.TryParse(File.ReadAllText(pidPath).Trim(), out var qemuPid) && IsAlive(qemuPid)
-                && File.ReadAllText($"/proc/{qemuPid}/cmdline").Contains(dir, StringComparison.Ordinal))
+            var pidPath = System.IO.Path.Combine(dir, "process.pid");
+            if (File.Exists(pidPath) && int.TryParse(File.ReadAllText(pidPath).Trim(), out var hostPid) && IsAlive(hostPid)
+                && File.ReadAllText($"/proc/{hostPid}/cmdline").Contains(dir, StringComparison.Ordinal))
             {
                 try
                 {
-                    using var process = Process.GetProcessById(qemuPid);
+                    using var process = Process.GetProcessById(hostPid);
                     process.Kill();
                     process.WaitForExit(TimeSpan.FromSeconds(5));
                 }

@@ -1,0 +1,33 @@
+using System.Text.Json;
+using Judge.Api.Auth;
+using Judge.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Judge.Api.Workers;
+
+/// <summary>A worker as its last heartbeat described it; <see cref="Live"/> when that was recent.</summary>
+public sealed record WorkerResponse(
+    string Id, string Host, string Isolation, string? IsolationReason, string? ImageVersion, int Slots, int InFlight,
+    IReadOnlyDictionary<string, int> WarmPool, DateTime StartedAt, DateTime LastSeenAt, bool Live);
+
+public static class WorkersApi
+{
+    /// <summary>Heartbeats come every few seconds; a worker silent for longer than this is shown as not live.</summary>
+    private static readonly TimeSpan LiveWindow = TimeSpan.FromMinutes(1);
+
+    public static RouteHandlerBuilder MapWorkersApi(this IEndpointRouteBuilder app) =>
+        app.MapGet("/api/workers", ListAsync).WithTags("Workers").RequireAuthorization(ApiKeyDefaults.AdminPolicy)
+            .WithSummary("The fleet's workers: isolation (Kvm, Tcg or Namespace) and why, slots, load and warm pools.");
+
+    private static async Task<Ok<List<WorkerResponse>>> ListAsync(JudgeDbContext db, CancellationToken cancellationToken)
+    {
+        var now = DateTime.UtcNow;
+        var rows = await db.WorkerHeartbeats.AsNoTracking().OrderByDescending(w => w.LastSeenAt).ToListAsync(cancellationToken);
+        return TypedResults.Ok(rows.Select(w => new WorkerResponse(
+                w.WorkerId, w.HostName, w.Isolation, w.IsolationReason, w.ImageVersion, w.Slots, w.InFlight,
+                JsonSerializer.Deserialize<Dictionary<string, int>>(w.WarmPool) ?? [], w.StartedAt, w.LastSeenAt,
+                now - w.LastSeenAt < LiveWindow))
+            .ToList());
+    }
+}

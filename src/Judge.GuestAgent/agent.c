@@ -74,8 +74,10 @@ void reap_children(pid_t main_pid, int *status, bool *exited, int64_t *t_exit) {
     }
 }
 
-int read_small_file(const char *path, char *buf, size_t size) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+int read_small_file(const char *path, char *buf, size_t size) { return read_small_file_at(AT_FDCWD, path, buf, size); }
+
+int read_small_file_at(int dirfd, const char *path, char *buf, size_t size) {
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) return -1;
     size_t n = 0;
     while (n + 1 < size) {
@@ -95,8 +97,10 @@ int read_small_file(const char *path, char *buf, size_t size) {
     return (int)n;
 }
 
-int write_small_file(const char *path, const char *val) {
-    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+int write_small_file(const char *path, const char *val) { return write_small_file_at(AT_FDCWD, path, val); }
+
+int write_small_file_at(int dirfd, const char *path, const char *val) {
+    int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) return -1;
     ssize_t k = write(fd, val, strlen(val));
     int e = errno;

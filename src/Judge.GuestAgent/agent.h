@@ -52,6 +52,8 @@ void sleep_ms(int ms);
 void reap_children(pid_t main_pid, int *status, bool *exited, int64_t *t_exit);
 int read_small_file(const char *path, char *buf, size_t size); /* NUL-terminated; -1 + errno on error */
 int write_small_file(const char *path, const char *val);        /* -1 + errno on error */
+int read_small_file_at(int dirfd, const char *path, char *buf, size_t size); /* the same, relative to dirfd */
+int write_small_file_at(int dirfd, const char *path, const char *val);
 /* mkdir -p of every parent of `path` (not the last component), mode 0755, owned by the agent (root). */
 int mkdir_parents(const char *path);
 

@@ -42,30 +42,22 @@ bool cg_usable(void) { return kind != NONE; }
 
 static int nbases(void) { return kind == V1 ? NBASE : 1; }
 
-static int cg_open(int b, const char *name, const char *file, int flags) {
-    char path[128];
+static const char *cg_path(const char *name, const char *file) {
+    static char path[128];
     snprintf(path, sizeof path, "%s/%s", name, file);
-    return openat(base[b], path, flags | O_CLOEXEC | O_NOCTTY);
+    return path;
+}
+
+static int cg_open(int b, const char *name, const char *file, int flags) {
+    return openat(base[b], cg_path(name, file), flags | O_CLOEXEC | O_NOCTTY);
 }
 
 static int cg_write(int b, const char *name, const char *file, const char *val) {
-    int fd = cg_open(b, name, file, O_WRONLY);
-    if (fd < 0) return -1;
-    ssize_t k = write(fd, val, strlen(val));
-    int e = errno;
-    close(fd);
-    errno = e;
-    return k == (ssize_t)strlen(val) ? 0 : -1;
+    return write_small_file_at(base[b], cg_path(name, file), val);
 }
 
 static int cg_read(int b, const char *name, const char *file, char *buf, size_t size) {
-    int fd = cg_open(b, name, file, O_RDONLY);
-    if (fd < 0) return -1;
-    ssize_t n = read(fd, buf, size - 1);
-    close(fd);
-    if (n < 0) return -1;
-    buf[n] = 0;
-    return (int)n;
+    return read_small_file_at(base[b], cg_path(name, file), buf, size);
 }
 
 /* The number after "key " in a flat-keyed file (cpu.stat, memory.events, memory.oom_control,

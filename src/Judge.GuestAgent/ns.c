@@ -108,10 +108,7 @@ static int open_dir(const char *path) {
 }
 
 static void cg_set(int dirfd, const char *base, const char *name, const char *file, const char *value) {
-    int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value))
-        die("%s/%s/%s = %s: %s", base, name, file, value, strerror(errno));
-    close(fd);
+    if (write_small_file_at(dirfd, file, value) < 0) die("%s/%s/%s = %s: %s", base, name, file, value, strerror(errno));
 }
 
 static void cg_chown(int dirfd, const char *file, uid_t uid) {

@@ -80,12 +80,7 @@ internal sealed class NamespaceLauncher : IVmLauncher
             async (process, agent, setupMs, ct) =>
             {
                 await File.WriteAllTextAsync(directory.PidFile, Invariant(process.Id), ct);
-                var ready = await agent.WaitForReadyAsync(ct);
-                var bootMs = clock.Elapsed.TotalMilliseconds - setupMs;
-                ready.EnsureCompatible(_image.Version);
-                var hello = await agent.HelloAsync(ct);
-                hello.EnsureCompatible(_image.Version);
-                return new VmStartTimings(VmBootKind.Cold, setupMs, bootMs, clock.Elapsed.TotalMilliseconds - setupMs - bootMs);
+                return await AgentVmStarter.ColdHandshakeAsync(agent, _image.Version, clock, setupMs, ct);
             },
             cancellationToken,
             afterExit: () => _cgroups.RemoveAsync(directory.Id),

@@ -108,15 +108,7 @@ internal sealed class QemuLauncher : IVmLauncher
         var directory = VmDirectory.Create(_options.WorkDirectory);
         return await AgentVmStarter.StartAsync("QEMU", directory, accelerator, timeout, clock, _options.QemuPath,
             QemuCommandLine.Build(_options, _image, _host, accelerator, directory, withQmp: withQmp), _options, _loggerFactory,
-            async (process, agent, setupMs, ct) =>
-            {
-                var ready = await agent.WaitForReadyAsync(ct);
-                var bootMs = clock.Elapsed.TotalMilliseconds - setupMs;
-                ready.EnsureCompatible(_image.Version);
-                var hello = await agent.HelloAsync(ct);
-                hello.EnsureCompatible(_image.Version);
-                return new VmStartTimings(VmBootKind.Cold, setupMs, bootMs, clock.Elapsed.TotalMilliseconds - setupMs - bootMs);
-            },
+            (_, agent, setupMs, ct) => AgentVmStarter.ColdHandshakeAsync(agent, _image.Version, clock, setupMs, ct),
             cancellationToken);
     }
 

@@ -81,6 +81,20 @@ internal static class AgentVmStarter
         }
     }
 
+    /// <summary>
+    /// The handshake of a freshly started agent: READY, then HELLO, both checked against the image version. The boot
+    /// time runs until READY; the connect time is the HELLO round trip.
+    /// </summary>
+    public static async Task<VmStartTimings> ColdHandshakeAsync(AgentClient agent, string imageVersion, Stopwatch clock, double setupMs, CancellationToken cancellationToken)
+    {
+        var ready = await agent.WaitForReadyAsync(cancellationToken);
+        var bootMs = clock.Elapsed.TotalMilliseconds - setupMs;
+        ready.EnsureCompatible(imageVersion);
+        var hello = await agent.HelloAsync(cancellationToken);
+        hello.EnsureCompatible(imageVersion);
+        return new VmStartTimings(VmBootKind.Cold, setupMs, bootMs, clock.Elapsed.TotalMilliseconds - setupMs - bootMs);
+    }
+
     /// <summary>A step of the start-up that fails fast when the host process exits first.</summary>
     private static async Task<T> UntilExitAsync<T>(Task<T> step, Task exited)
     {

@@ -91,7 +91,8 @@ public sealed class OperationsTests(FleetFixture fleet)
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (true)
         {
-            var heartbeat = await fleet.WithDbAsync(db => db.WorkerHeartbeats.AsNoTracking().FirstOrDefaultAsync());
+            // The newest: a worker another test killed leaves its last heartbeat behind.
+            var heartbeat = await fleet.WithDbAsync(db => db.WorkerHeartbeats.AsNoTracking().OrderByDescending(w => w.LastSeenAt).FirstOrDefaultAsync());
             if (heartbeat is not null)
             {
                 return heartbeat;

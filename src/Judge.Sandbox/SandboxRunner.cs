@@ -30,6 +30,7 @@ public sealed class SandboxRunner : IAsyncDisposable
     private IVmLauncher? _launcher;
     private WarmPool? _pool;
     private IsolationChoice? _isolation;
+    private string? _namespaceUnavailable; // why namespaces cannot be used here, for the isolation choice's reason
     private int _state;
 
     public SandboxRunner(IOptions<SandboxOptions> options, ILoggerFactory loggerFactory)
@@ -234,8 +235,6 @@ public sealed class SandboxRunner : IAsyncDisposable
         _isolation = new IsolationChoice(Vms.Isolation.Tcg, $"auto: {whyNotKvm}; namespaces unavailable: {_namespaceUnavailable}");
         return qemu;
     }
-
-    private string? _namespaceUnavailable;
 
     private async Task<QemuLauncher> StartQemuAsync(GuestImage image, CancellationToken cancellationToken)
     {

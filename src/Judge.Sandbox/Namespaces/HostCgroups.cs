@@ -103,12 +103,7 @@ internal sealed class HostCgroups
             .ToList();
         foreach (var name in orphans)
         {
-            foreach (var root in Bases)
-            {
-                KillAll(Path.Combine(root, name));
-            }
-
-            await RemoveAsync(name);
+            await RemoveAsync(name); // kills what is still running in them
         }
 
         return orphans.Count;

@@ -6,7 +6,8 @@ namespace Judge.Client;
 
 public sealed record TimingsDto(int? QueueMs, int? SetupMs, int? BootMs, int? CompileMs, int? ExecuteMs, int? TotalMs, bool? WarmPoolHit);
 
-public sealed record TestDto(int Ordinal, string Name, string Verdict, double? Score, int CpuMs, int WallMs, long MemoryBytes, string? CheckerMessage);
+/// <summary>One test: CPU time as measured on the judging worker, and normalised to the reference host (what the limit is compared with).</summary>
+public sealed record TestDto(int Ordinal, string Name, string Verdict, double? Score, int CpuMs, int? NormalizedCpuMs, int WallMs, long MemoryBytes, string? CheckerMessage);
 
 public sealed record GroupDto(string Name, string Verdict, double Score, double MaxScore);
 

@@ -80,6 +80,15 @@ public sealed class SandboxOptions
 
     public TimeSpan PingTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Measure this host's speed per language at start (see <see cref="Calibration.HostSpeed"/>) and scale time limits by it;
+    /// without it every factor is 1, as if this were the reference host.
+    /// </summary>
+    public bool CalibrateSpeed { get; set; } = true;
+
+    /// <summary>Timed runs of each calibration program; the median counts.</summary>
+    public int CalibrationRuns { get; set; } = 3;
+
     /// <summary>Write each guest's serial console to console.log in its VM directory (kept only while the VM lives).</summary>
     public bool GuestConsoleLog { get; set; }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Judge.Sandbox.Calibration;
 using Judge.Sandbox.Languages;
 using Judge.Sandbox.Namespaces;
 using Judge.Sandbox.Pool;
@@ -51,6 +52,9 @@ public sealed class SandboxRunner : IAsyncDisposable
     /// <summary>The isolation in use and why; known once started.</summary>
     public IsolationChoice Isolation => _isolation ?? throw NotRunning();
 
+    /// <summary>This host's speed per language against the reference; known once started (uncalibrated if so configured).</summary>
+    public HostSpeed Speed { get; private set; } = HostSpeed.Uncalibrated;
+
     /// <summary>The guest image in use (null with a launcher given by a test).</summary>
     public GuestImage? Image { get; private set; }
 
@@ -93,6 +97,10 @@ public sealed class SandboxRunner : IAsyncDisposable
         _logger.LogInformation(
             "Sandbox isolation {Isolation} ({Reason}); warm pool of {PoolSize} per language for {Languages}",
             _isolation.Isolation, _isolation.Reason, _pool.PoolSize, string.Join(", ", _pool.Languages));
+        if (_options.CalibrateSpeed)
+        {
+            await CalibrateAsync(cancellationToken);
+        }
     }
 
     /// <summary>VMs held by open sessions now.</summary>
@@ -181,6 +189,17 @@ public sealed class SandboxRunner : IAsyncDisposable
         {
             await _pool.DisposeAsync();
         }
+    }
+
+    /// <summary>Measured before the host takes any work, so nothing else competes for the CPU.</summary>
+    private async Task CalibrateAsync(CancellationToken cancellationToken)
+    {
+        await WhenWarmAsync();
+        var clock = Stopwatch.StartNew();
+        Speed = HostSpeed.Against(SpeedReference.BuiltIn, await SpeedCalibrator.MeasureAsync(this, _options.CalibrationRuns, cancellationToken));
+        _logger.LogInformation("Speed factors against the reference host ({Reference}), measured in {Seconds:0.0} s: {Factors}",
+            SpeedReference.BuiltIn.Host, clock.Elapsed.TotalSeconds,
+            string.Join(", ", Speed.Languages.Select(l => FormattableString.Invariant($"{l.Key} {l.Value.Factor:0.000} ({l.Value.MeasuredCpuMs:0}/{l.Value.ReferenceCpuMs:0} ms)"))));
     }
 
     /// <summary>Sandbox:Isolation decides; in auto mode a VM under KVM beats namespaces, which beat a VM under TCG.</summary>

@@ -118,11 +118,15 @@ public sealed class FleetFixture : IAsyncLifetime
         Directory.Delete(_testData, recursive: true);
     }
 
-    /// <summary>Starts a worker host in this process (the fixture's own, or its replacement after <see cref="StopWorkerAsync"/>).</summary>
-    public async Task StartWorkerAsync()
+    /// <summary>
+    /// Starts a worker host in this process (the fixture's own, or its replacement after <see cref="StopWorkerAsync"/>), with the
+    /// fixture's settings and <paramref name="overrides"/>.
+    /// </summary>
+    public async Task StartWorkerAsync(IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var worker = Host.CreateApplicationBuilder();
         worker.Configuration.AddInMemoryCollection(Settings);
+        worker.Configuration.AddInMemoryCollection(overrides ?? new Dictionary<string, string?>());
         worker.AddJudgeWorker();
         Worker = worker.Build();
         await Worker.StartAsync();

@@ -56,6 +56,7 @@ public sealed class OperationsTests(FleetFixture fleet)
 
         var python = languages.EnumerateArray().Single(l => l.GetProperty("id").GetString() == "python");
         Assert.StartsWith("Python 3", python.GetProperty("version").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1.0, python.GetProperty("timeMultiplier").GetDouble());
         Assert.Equal(Judge.Sandbox.Languages.LanguageRegistry.All.Select(l => l.Id), languages.EnumerateArray().Select(l => l.GetProperty("id").GetString()));
     }
 
@@ -84,6 +85,25 @@ public sealed class OperationsTests(FleetFixture fleet)
         Assert.True(worker.GetProperty("live").GetBoolean());
         Assert.Equal(4, worker.GetProperty("slots").GetInt32());
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task Operators_see_the_speed_factor_each_worker_measured_for_every_language()
+    {
+        var heartbeat = await WaitForHeartbeatAsync();
+
+        var workers = await fleet.Client(fleet.AdminKey).GetFromJsonAsync<JsonElement>("/api/workers", FleetFixture.Json, Ct);
+
+        var speed = workers.EnumerateArray().Single(w => w.GetProperty("id").GetString() == heartbeat.WorkerId).GetProperty("speed");
+        Assert.Equal(Judge.Sandbox.Languages.LanguageRegistry.All.Select(l => l.Id).Order(), speed.EnumerateObject().Select(p => p.Name).Order());
+        Assert.All(speed.EnumerateObject(), language =>
+        {
+            var measured = language.Value.GetProperty("measuredCpuMs").GetDouble();
+            var reference = language.Value.GetProperty("referenceCpuMs").GetDouble();
+            Assert.Equal(Judge.Sandbox.Calibration.SpeedReference.BuiltIn.Languages[language.Name].CpuMs, reference);
+            Assert.True(measured > 0);
+            Assert.Equal(measured / reference, language.Value.GetProperty("factor").GetDouble(), 0.001);
+        });
     }
 
     private async Task<Data.Workers.WorkerHeartbeat> WaitForHeartbeatAsync()

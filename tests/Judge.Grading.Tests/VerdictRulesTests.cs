@@ -108,4 +108,13 @@ public sealed class ExpectedVerdictsTests
         Assert.Null(ExpectedVerdicts.Satisfies("extra", Verdict.Accepted, [Verdict.Accepted], 1, 1, ProblemType.PassFail, "2025-09"));
         Assert.False(ExpectedVerdicts.IsKnown("extra"));
     }
+
+    [Fact]
+    public void A_time_limit_message_gives_the_time_on_the_reference_host_beside_the_measured_one()
+    {
+        var verdict = VerdictRules.ForRun(new ProcessResult { Signal = 9, CpuMs = 3000, LimitExceeded = LimitExceeded.CpuTime }, speedFactor: 3.0)!;
+
+        Assert.Equal(Verdict.TimeLimitExceeded, verdict.Verdict);
+        Assert.Equal("CPU time limit exceeded (1000 ms normalised, 3000 ms measured at speed factor 3)", verdict.Message);
+    }
 }

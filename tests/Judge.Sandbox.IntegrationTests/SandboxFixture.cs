@@ -28,6 +28,8 @@ public abstract class SandboxFixture : IAsyncLifetime
         HealthCheckInterval = TimeSpan.FromHours(1),
         // Short, so the test of a silent agent does not wait long; still ample for a reply under TCG.
         AgentReplyMargin = TimeSpan.FromSeconds(10),
+        // Limits here are absolute; the fleet tests cover calibration, which takes minutes under TCG.
+        CalibrateSpeed = false,
     };
 
     public async ValueTask InitializeAsync()

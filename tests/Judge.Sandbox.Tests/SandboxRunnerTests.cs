@@ -121,6 +121,6 @@ public sealed class SandboxRunnerTests
     }
 
     private static SandboxRunner NewSandbox(FakeLauncher launcher, int maxConcurrentVms = 4) =>
-        new(new SandboxOptions { MaxConcurrentVms = maxConcurrentVms }, launcher,
+        new(new SandboxOptions { MaxConcurrentVms = maxConcurrentVms, CalibrateSpeed = false }, launcher,
             new IsolationChoice(Isolation.Tcg, "test"), NullLoggerFactory.Instance);
 }

@@ -6,7 +6,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Judge.Api.Languages;
 
-public sealed record LanguageResponse(string Id, string Name, bool Compiled, string SourceFile, string? Version);
+/// <summary>A language; a run of it may take the problem's time limit × <see cref="TimeMultiplier"/> (on the reference host).</summary>
+public sealed record LanguageResponse(string Id, string Name, bool Compiled, string SourceFile, double TimeMultiplier, string? Version);
 
 public static class LanguagesApi
 {
@@ -21,7 +22,7 @@ public static class LanguagesApi
             .Select(w => w.Languages).FirstOrDefaultAsync(cancellationToken);
         var versions = reported is null ? [] : JsonSerializer.Deserialize<Dictionary<string, string>>(reported) ?? [];
         return TypedResults.Ok(LanguageRegistry.All
-            .Select(l => new LanguageResponse(l.Id, l.DisplayName, l.IsCompiled, l.SourceFileName, versions.GetValueOrDefault(l.Id)))
+            .Select(l => new LanguageResponse(l.Id, l.DisplayName, l.IsCompiled, l.SourceFileName, l.TimeMultiplier, versions.GetValueOrDefault(l.Id)))
             .ToList());
     }
 }

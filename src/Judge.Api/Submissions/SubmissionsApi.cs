@@ -20,8 +20,9 @@ public sealed record ProblemRef(Guid Id, string Slug, int Version);
 
 public sealed record SubmissionTimings(int? QueueMs, int? SetupMs, int? BootMs, int? CompileMs, int? ExecuteMs, int? TotalMs, bool? WarmPoolHit);
 
+/// <summary>One test: <see cref="CpuMs"/> as measured by the judging worker, <see cref="NormalizedCpuMs"/> as on the reference host.</summary>
 public sealed record TestResultResponse(
-    int Ordinal, string Name, string Group, string Verdict, double? Score, int CpuMs, int WallMs, long MemoryBytes, int? ExitCode, int? Signal,
+    int Ordinal, string Name, string Group, string Verdict, double? Score, int CpuMs, int? NormalizedCpuMs, int WallMs, long MemoryBytes, int? ExitCode, int? Signal,
     string? CheckerMessage, string? OutputExcerpt);
 
 public sealed record GroupResultResponse(string Name, string Verdict, double Score, double MaxScore);
@@ -29,7 +30,7 @@ public sealed record GroupResultResponse(string Name, string Verdict, double Sco
 public sealed record SubmissionResponse(
     Guid Id, ProblemRef Problem, string Language, string Priority, string Purpose, string? PackagePath, string Status, string? Verdict,
     double? Score, double? MaxScore, int? FailingTest, string? CompileOutput, string? Error, int Attempt, string? Worker, string? VmId,
-    string? Isolation, SubmissionTimings Timings, DateTime CreatedAt, DateTime? FinishedAt, IReadOnlyList<GroupResultResponse>? Groups,
+    string? Isolation, double? SpeedFactor, int? CpuLimitMs, SubmissionTimings Timings, DateTime CreatedAt, DateTime? FinishedAt, IReadOnlyList<GroupResultResponse>? Groups,
     IReadOnlyList<TestResultResponse>? Tests);
 
 public sealed record SubmissionPage(IReadOnlyList<SubmissionResponse> Items, int Page, int PageSize, int Total);
@@ -130,7 +131,7 @@ public static class SubmissionsApi
             .ToDictionaryAsync(t => t.Id, t => new { t.Name, t.GroupId }, cancellationToken);
         var tests = submission.TestResults.OrderBy(r => r.Ordinal).Select(r => new TestResultResponse(
             r.Ordinal, cases.GetValueOrDefault(r.TestCaseId)?.Name ?? "", groupNames.GetValueOrDefault(cases.GetValueOrDefault(r.TestCaseId)?.GroupId ?? Guid.Empty, ""),
-            r.Verdict, r.Score, r.CpuMs, r.WallMs, r.MemoryBytes, r.ExitCode, r.Signal, r.CheckerMessage, r.OutputExcerpt)).ToList();
+            r.Verdict, r.Score, r.CpuMs, r.NormalizedCpuMs, r.WallMs, r.MemoryBytes, r.ExitCode, r.Signal, r.CheckerMessage, r.OutputExcerpt)).ToList();
         var groups = submission.GroupResults
             .Select(g => new GroupResultResponse(groupNames.GetValueOrDefault(g.GroupId, ""), g.Verdict, g.Score, g.MaxScore))
             .OrderBy(g => g.Name, StringComparer.Ordinal).ToList();
@@ -201,7 +202,7 @@ public static class SubmissionsApi
     private static SubmissionResponse ToResponse(
         Submission s, ProblemRef problem, IReadOnlyList<GroupResultResponse>? groups, IReadOnlyList<TestResultResponse>? tests) => new(
         s.Id, problem, s.Language, s.Lane, s.Purpose, s.PackagePath, s.Status, s.Verdict, s.Score, s.MaxScore, s.FailingTest, s.CompileOutput,
-        s.Error, s.Attempt, s.WorkerId, s.VmId, s.Isolation,
+        s.Error, s.Attempt, s.WorkerId, s.VmId, s.Isolation, s.SpeedFactor, s.CpuLimitMs,
         new SubmissionTimings(s.QueueMs, s.SetupMs, s.BootMs, s.CompileMs, s.ExecuteMs, s.TotalMs, s.WarmPoolHit),
         s.CreatedAt, s.FinishedAt, groups, tests);
 }

@@ -16,7 +16,7 @@ namespace Judge.Cli.Problems;
 /// </summary>
 public static partial class ProblemCommands
 {
-    private static readonly string[] Header = ["submission", "language", "expected", "got", "", "tests", "max cpu ms", "total ms"];
+    private static readonly string[] Header = ["submission", "language", "expected", "got", "", "tests", "max cpu ms (normalised)", "total ms"];
 
     public static Command Import()
     {
@@ -84,7 +84,7 @@ public static partial class ProblemCommands
             [
                 submission.Path["submissions/".Length..], submission.Language, ExpectedVerdicts.Describe(submission.Folder), got, ok ? "ok" : "MISMATCH",
                 (result.Tests?.Count ?? 0).ToString(CultureInfo.InvariantCulture),
-                result.Tests is { Count: > 0 } tests ? tests.Max(t => t.CpuMs).ToString(CultureInfo.InvariantCulture) : "-",
+                result.Tests is { Count: > 0 } tests ? tests.Max(t => t.NormalizedCpuMs ?? t.CpuMs).ToString(CultureInfo.InvariantCulture) : "-",
                 result.Timings.TotalMs?.ToString(CultureInfo.InvariantCulture) ?? "-",
             ]);
             if (!ok && Why(result, verdict) is { } why)

@@ -61,6 +61,12 @@ public sealed class Submission
 
     public bool? WarmPoolHit { get; set; }
 
+    /// <summary>The language's speed factor on the judging worker: its CPU time per unit of reference-host CPU time.</summary>
+    public double? SpeedFactor { get; set; }
+
+    /// <summary>The CPU time each test could use there: time limit × language multiplier × speed factor.</summary>
+    public int? CpuLimitMs { get; set; }
+
     public int? QueueMs { get; set; }
 
     public int? SetupMs { get; set; }
@@ -117,7 +123,11 @@ public sealed class TestResult
 
     public required string Verdict { get; set; }
 
+    /// <summary>CPU time as measured on the judging worker.</summary>
     public int CpuMs { get; set; }
+
+    /// <summary>CPU time as it would have been on the reference host (<see cref="CpuMs"/> ÷ speed factor).</summary>
+    public int? NormalizedCpuMs { get; set; }
 
     public int WallMs { get; set; }
 

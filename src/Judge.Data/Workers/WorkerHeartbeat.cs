@@ -24,6 +24,9 @@ public sealed class WorkerHeartbeat
     /// <summary>JSON object: idle warm VMs per language.</summary>
     public string WarmPool { get; set; } = "{}";
 
+    /// <summary>JSON object: speed factor, measured and reference CPU ms per language; {} when not calibrated.</summary>
+    public string Speed { get; set; } = "{}";
+
     /// <summary>JSON object: compiler or runtime version per language, from the worker's guest image.</summary>
     public string Languages { get; set; } = "{}";
 }

@@ -12,9 +12,10 @@ public static class VerdictRules
     /// <summary>
     /// The verdict a run earns by itself, or null when it exited cleanly and its output must be checked.
     /// Memory comes first: an OOM kill ends the process with SIGKILL, which is not a crash of the program's
-    /// own making; and it is read from the cgroup, never guessed from exit code 137.
+    /// own making; and it is read from the cgroup, never guessed from exit code 137. Times in messages are on the
+    /// reference host, the run's own ÷ <paramref name="speedFactor"/> (see HostSpeed), as the limit the user knows is.
     /// </summary>
-    public static RunVerdict? ForRun(ProcessResult run)
+    public static RunVerdict? ForRun(ProcessResult run, double speedFactor = 1.0)
     {
         if (run.OomKilled || run.LimitExceeded == LimitExceeded.Memory)
         {
@@ -24,9 +25,9 @@ public static class VerdictRules
         switch (run.LimitExceeded)
         {
             case LimitExceeded.CpuTime:
-                return new RunVerdict(Verdict.TimeLimitExceeded, $"CPU time limit exceeded ({run.CpuMs:0} ms)");
+                return new RunVerdict(Verdict.TimeLimitExceeded, $"CPU time limit exceeded ({Times(run.CpuMs, speedFactor)})");
             case LimitExceeded.WallTime:
-                return new RunVerdict(Verdict.TimeLimitExceeded, $"wall time limit exceeded ({run.WallMs:0} ms, {run.CpuMs:0} ms CPU)");
+                return new RunVerdict(Verdict.TimeLimitExceeded, $"wall time limit exceeded ({run.WallMs:0} ms, {Times(run.CpuMs, speedFactor)} CPU)");
             case LimitExceeded.Output:
                 return new RunVerdict(Verdict.OutputLimitExceeded, "output limit exceeded");
         }
@@ -55,6 +56,11 @@ public static class VerdictRules
 
         return null;
     }
+
+    private static string Times(double cpuMs, double speedFactor) =>
+        speedFactor == 1.0
+            ? FormattableString.Invariant($"{cpuMs:0} ms")
+            : FormattableString.Invariant($"{cpuMs / speedFactor:0} ms normalised, {cpuMs:0} ms measured at speed factor {speedFactor:0.###}");
 
     public static string SignalName(int signal) => signal switch
     {

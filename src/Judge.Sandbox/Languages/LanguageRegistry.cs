@@ -20,6 +20,13 @@ public sealed record Language(
     public bool IsCompiled => CompileCommand is not null;
 
     /// <summary>
+    /// A run of this language may take the problem's time limit times this (DOMjudge's per-language time factor), on top
+    /// of the host's speed factor. Every language has 1: a problem package's time limit is derived from its accepted
+    /// submissions in all their languages, so it already holds for each of them.
+    /// </summary>
+    public double TimeMultiplier { get; init; } = 1.0;
+
+    /// <summary>
     /// The run command under <paramref name="limits"/>: "{memory}" in an argument becomes the memory limit in bytes
     /// (the argument is dropped when there is none).
     /// </summary>

@@ -54,13 +54,14 @@ public sealed class HeartbeatService(
 
         var pool = JsonSerializer.Serialize(sandbox.WarmPoolCounts());
         var languages = JsonSerializer.Serialize(sandbox.Image?.LanguageVersions ?? new Dictionary<string, string>());
+        var speed = JsonSerializer.Serialize(sandbox.Speed.Languages, JsonSerializerOptions.Web);
         await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO worker_heartbeats (worker_id, host_name, started_at, last_seen_at, isolation, isolation_reason, image_version, slots, in_flight, warm_pool, languages)
+            INSERT INTO worker_heartbeats (worker_id, host_name, started_at, last_seen_at, isolation, isolation_reason, image_version, slots, in_flight, warm_pool, languages, speed)
             VALUES ({_options.Id}, {Environment.MachineName}, {_startedAt}, now(), {sandbox.Isolation.Isolation.ToString()}, {sandbox.Isolation.Reason},
-                    {sandbox.Image?.Version}, {slots.Capacity}, {slots.InUse}, {pool}::jsonb, {languages}::jsonb)
+                    {sandbox.Image?.Version}, {slots.Capacity}, {slots.InUse}, {pool}::jsonb, {languages}::jsonb, {speed}::jsonb)
             ON CONFLICT (worker_id) DO UPDATE SET last_seen_at = now(), isolation = excluded.isolation, isolation_reason = excluded.isolation_reason,
                 image_version = excluded.image_version,
-                slots = excluded.slots, in_flight = excluded.in_flight, warm_pool = excluded.warm_pool, languages = excluded.languages
+                slots = excluded.slots, in_flight = excluded.in_flight, warm_pool = excluded.warm_pool, languages = excluded.languages, speed = excluded.speed
             """, cancellationToken);
     }
 }

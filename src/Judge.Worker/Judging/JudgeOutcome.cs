@@ -3,8 +3,9 @@ using Judge.Grading.Verdicts;
 
 namespace Judge.Worker.Judging;
 
+/// <summary>One test's run: <see cref="CpuMs"/> as measured here, <see cref="NormalizedCpuMs"/> as on the reference host.</summary>
 public sealed record TestOutcome(
-    int Ordinal, Guid TestCaseId, Verdict Verdict, double CpuMs, double WallMs, long MemoryBytes, int? ExitCode, int? Signal,
+    int Ordinal, Guid TestCaseId, Verdict Verdict, double CpuMs, double NormalizedCpuMs, double WallMs, long MemoryBytes, int? ExitCode, int? Signal,
     string? Message, string? OutputExcerpt, double? Score);
 
 /// <summary>Host-side milliseconds of one judging; see docs/sandbox.md for the sandbox's own fields.</summary>
@@ -12,4 +13,5 @@ public sealed record JudgeTimings(int SetupMs, int BootMs, int CompileMs, int Ex
 
 public sealed record JudgeOutcome(
     Verdict Verdict, double Score, double MaxScore, int? FailingTest, string? CompileOutput, string? Error, IReadOnlyList<TestOutcome> Tests,
-    IReadOnlyList<GroupOutcome> Groups, string VmId, string Isolation, bool WarmPoolHit, JudgeTimings Timings);
+    IReadOnlyList<GroupOutcome> Groups, string VmId, string Isolation, bool WarmPoolHit, double SpeedFactor, int CpuLimitMs,
+    JudgeTimings Timings);

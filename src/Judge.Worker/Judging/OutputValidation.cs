@@ -6,6 +6,7 @@ using Judge.Grading.Problems;
 using Judge.Grading.Scoring;
 using Judge.Grading.Verdicts;
 using Judge.Sandbox;
+using Judge.Sandbox.Calibration;
 using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Options;
@@ -21,7 +22,7 @@ public sealed record ValidatorVerdict(CaseOutcome Outcome, string? Message);
 /// testlib checker (<c>checker input output answer result</c>, exit 0, 1, 2, 3 or 7). The answer is written
 /// only now, so the program never saw it. A validator that crashes, hangs or exits otherwise is a judge error.
 /// </summary>
-public sealed class OutputValidation(SandboxSession session, ProblemVersion version, TestDataCache testData, ValidatorBinaries binaries)
+public sealed class OutputValidation(SandboxSession session, ProblemVersion version, TestDataCache testData, ValidatorBinaries binaries, HostSpeed speed)
 {
     public const string OutputPath = "/judge/output";
     private const string Directory = "/judge/validator";
@@ -48,7 +49,8 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
             WorkingDirectory = Feedback,
             Limits = new ResourceLimits
             {
-                CpuTime = TimeSpan.FromMilliseconds(version.ValidationTimeMs),
+                // Like the program's limit, a time on the reference host.
+                CpuTime = TimeSpan.FromMilliseconds(version.ValidationTimeMs) * speed.FactorFor(Sandbox.Languages.LanguageRegistry.Get(version.ValidatorLanguage ?? "cpp")),
                 MemoryBytes = version.ValidationMemoryBytes,
                 MaxProcesses = 64,
                 OutputBytes = 64 * 1024,

@@ -31,6 +31,11 @@ public sealed class SubmissionJudge(
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["VmId"] = session.VmId });
         await session.WriteSourceAsync(submission.Source, cancellationToken);
 
+        // The version's time limit is a time on the reference host; this host's speed factor makes it a time here.
+        var speedFactor = sandbox.Speed.FactorFor(session.Language);
+        var cpuLimit = sandbox.Speed.CpuLimitFor(session.Language,
+            version.TimeLimitMs is { } timeLimitMs ? TimeSpan.FromMilliseconds(timeLimitMs) : options.Value.CalibrationTimeLimit);
+
         var compileClock = Stopwatch.StartNew();
         var compile = await session.CompileAsync(cancellationToken);
         var compileMs = compile is null ? 0 : (int)compileClock.Elapsed.TotalMilliseconds;
@@ -42,10 +47,10 @@ public sealed class SubmissionJudge(
             return Outcome(new Evaluation(Verdict.CompilationError, 0, []), CompilerOutput(compile), null);
         }
 
-        var custom = version.Checker != "default" ? new OutputValidation(session, version, testData, validators) : null;
+        var custom = version.Checker != "default" ? new OutputValidation(session, version, testData, validators, sandbox.Speed) : null;
         var limits = new ResourceLimits
         {
-            CpuTime = TimeSpan.FromMilliseconds(version.TimeLimitMs ?? options.Value.CalibrationTimeLimit.TotalMilliseconds),
+            CpuTime = cpuLimit,
             MemoryBytes = version.MemoryLimitBytes,
             MaxProcesses = 64,
             OutputBytes = version.OutputLimitBytes,
@@ -71,10 +76,11 @@ public sealed class SubmissionJudge(
                     var run = await session.ExecuteAsync(command, cancellationToken);
                     executeMs += runClock.Elapsed.TotalMilliseconds;
 
-                    var (outcome, message) = VerdictRules.ForRun(run) is { } ended
+                    var (outcome, message) = VerdictRules.ForRun(run, speedFactor) is { } ended
                         ? (new CaseOutcome(ended.Verdict), ended.Message)
                         : await CheckAsync(run, row.AnswerSha256, settings);
-                    tests.Add(new TestOutcome(row.Ordinal, row.Id, outcome.Verdict, run.CpuMs, run.WallMs, run.PeakMemoryBytes, run.ExitCode, run.Signal,
+                    tests.Add(new TestOutcome(row.Ordinal, row.Id, outcome.Verdict, run.CpuMs, sandbox.Speed.Normalize(session.Language, run.CpuMs), run.WallMs,
+                        run.PeakMemoryBytes, run.ExitCode, run.Signal,
                         message, outcome.Verdict == Verdict.Accepted ? null : await ExcerptAsync(run), outcome.Score));
                     return outcome;
                 });
@@ -123,7 +129,8 @@ public sealed class SubmissionJudge(
 
         JudgeOutcome Outcome(Evaluation evaluation, string? compileOutput, string? error) =>
             new(evaluation.Verdict, evaluation.Score, version.MaxScore, tests.FirstOrDefault(t => t.Verdict != Verdict.Accepted)?.Ordinal,
-                compileOutput, error, tests, evaluation.Groups, session.VmId, session.Isolation.ToString(), session.WarmPoolHit,
+                compileOutput, error, tests, evaluation.Groups, session.VmId, session.Isolation.ToString(), session.WarmPoolHit, speedFactor,
+                (int)Math.Round(cpuLimit.TotalMilliseconds),
                 new JudgeTimings((int)session.SetupMs, (int)session.BootMs, compileMs, (int)executeMs, (int)total.Elapsed.TotalMilliseconds));
     }
 

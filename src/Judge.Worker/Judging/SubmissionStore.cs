@@ -3,6 +3,7 @@ using Judge.Data.Problems;
 using Judge.Grading.Problems;
 using Judge.Data.Submissions;
 using Judge.Grading.Verdicts;
+using Judge.Sandbox.Languages;
 using Microsoft.EntityFrameworkCore;
 
 namespace Judge.Worker.Judging;
@@ -79,6 +80,8 @@ public sealed class SubmissionStore(JudgeDbContext db)
             .SetProperty(s => s.VmId, outcome.VmId)
             .SetProperty(s => s.Isolation, outcome.Isolation)
             .SetProperty(s => s.WarmPoolHit, outcome.WarmPoolHit)
+            .SetProperty(s => s.SpeedFactor, outcome.SpeedFactor)
+            .SetProperty(s => s.CpuLimitMs, outcome.CpuLimitMs)
             .SetProperty(s => s.QueueMs, (int)(claim.JudgingStartedAt - claim.CreatedAt).TotalMilliseconds)
             .SetProperty(s => s.SetupMs, outcome.Timings.SetupMs)
             .SetProperty(s => s.BootMs, outcome.Timings.BootMs)
@@ -99,6 +102,7 @@ public sealed class SubmissionStore(JudgeDbContext db)
             TestCaseId = t.TestCaseId,
             Verdict = t.Verdict.ToString(),
             CpuMs = (int)Math.Round(t.CpuMs),
+            NormalizedCpuMs = (int)Math.Round(t.NormalizedCpuMs),
             WallMs = (int)Math.Round(t.WallMs),
             MemoryBytes = t.MemoryBytes,
             ExitCode = t.ExitCode,
@@ -144,7 +148,7 @@ public sealed class SubmissionStore(JudgeDbContext db)
         var version = await db.ProblemVersions.SingleAsync(v => v.Id == versionId, cancellationToken);
         var runs = await db.Submissions.AsNoTracking()
             .Where(s => s.ProblemVersionId == versionId && s.Purpose == SubmissionPurpose.Calibration)
-            .Select(s => new { s.Id, s.Status, s.Verdict, s.Score, s.PackagePath, s.FailingTest, s.Error })
+            .Select(s => new { s.Id, s.Language, s.Status, s.Verdict, s.Score, s.PackagePath, s.FailingTest, s.Error })
             .ToListAsync(cancellationToken);
         if (version.Status != VersionStatus.Calibrating || runs.Any(r => r.Status != SubmissionStatus.Done))
         {
@@ -162,12 +166,19 @@ public sealed class SubmissionStore(JudgeDbContext db)
         else
         {
             var ids = runs.Select(r => r.Id).ToList();
-            var slowest = await db.TestResults.Where(r => ids.Contains(r.SubmissionId)).MaxAsync(r => (int?)r.CpuMs, cancellationToken) ?? 0;
+            // Normalised times: the limit is a time on the reference host, whichever workers judged these; and per unit
+            // of language multiplier, since each language's runs get the limit times its multiplier.
+            var slowestPerSubmission = await db.TestResults.Where(r => ids.Contains(r.SubmissionId))
+                .GroupBy(r => r.SubmissionId)
+                .Select(g => new { SubmissionId = g.Key, CpuMs = g.Max(r => r.NormalizedCpuMs ?? r.CpuMs) })
+                .ToListAsync(cancellationToken);
+            var multipliers = runs.ToDictionary(r => r.Id, r => LanguageRegistry.Find(r.Language)?.TimeMultiplier ?? 1.0);
+            var slowest = (int)Math.Ceiling(slowestPerSubmission.Select(s => s.CpuMs / multipliers[s.SubmissionId]).DefaultIfEmpty(0).Max());
             var limits = new ProblemLimits { TimeMultiplier = version.TimeMultiplier, TimeResolutionMs = version.TimeResolutionMs };
             version.TimeLimitMs = limits.DeriveTimeLimitMs(slowest);
             version.TimeLimitDerived = true;
             version.Status = VersionStatus.Ready;
-            var derivation = $"time limit {version.TimeLimitMs} ms derived from the slowest accepted run ({slowest} ms CPU) × {version.TimeMultiplier}";
+            var derivation = $"time limit {version.TimeLimitMs} ms derived from the slowest accepted run ({slowest} ms CPU, normalised) × {version.TimeMultiplier}";
             version.StatusMessage = version.StatusMessage is null ? derivation : $"{version.StatusMessage}; {derivation}";
             await db.Database.ExecuteSqlAsync($"""
                 UPDATE problems SET current_version_id = {versionId}

@@ -1,0 +1,153 @@
+using Judge.Sandbox;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Judge.Fleet.IntegrationTests;
+
+/// <summary>
+/// Integration tests: the same submissions get the same verdicts whichever isolation judges them, because time limits
+/// are scaled by the speed the worker measured at start. The accepted program takes about a fifth of the limit on the
+/// reference host, so on a TCG host it takes several times the unscaled limit: without calibration it would be too slow.
+/// </summary>
+[Collection(Fleet.Name)]
+public sealed class IsolationVerdictTests(FleetFixture fleet)
+{
+    private const int Iterations = 200_000_000;
+    private const int TimeLimitMs = 1000;
+
+    /// <summary>About 0.2 s of CPU on the reference host.</summary>
+    private const string Accepted = """
+        #include <stdio.h>
+        int main(void)
+        {
+            unsigned long long n;
+            unsigned int x = 12345, hash = 2166136261u;
+            if (scanf("%llu", &n) != 1)
+                return 1;
+            for (unsigned long long k = 0; k < n; k++) {
+                x = x * 1103515245u + 12345u;
+                hash = (hash ^ (x >> 16)) * 16777619u;
+            }
+            printf("%u\n", hash);
+            return 0;
+        }
+        """;
+
+    /// <summary>The same work 25 times over: about 5 s of CPU on the reference host, five times the limit.</summary>
+    private const string TooSlow = """
+        #include <stdio.h>
+        int main(void)
+        {
+            unsigned long long n;
+            unsigned int x = 12345, hash = 2166136261u;
+            if (scanf("%llu", &n) != 1)
+                return 1;
+            for (int round = 0; round < 25; round++)
+                for (unsigned long long k = 0; k < n; k++) {
+                    x = x * 1103515245u + 12345u;
+                    hash = (hash ^ (x >> 16)) * 16777619u;
+                }
+            printf("%u\n", hash);
+            return 0;
+        }
+        """;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData(Judge.Sandbox.Vms.Isolation.Namespace)]
+    [InlineData(Judge.Sandbox.Vms.Isolation.Kvm)]
+    [InlineData(Judge.Sandbox.Vms.Isolation.Tcg)]
+    public async Task An_accepted_and_a_too_slow_submission_get_the_same_verdicts_under_each_isolation(Judge.Sandbox.Vms.Isolation isolation)
+    {
+        var settings = SettingsFor(isolation);
+        if (await UnavailableAsync(isolation, settings) is { } reason)
+        {
+            Assert.Skip($"{isolation} isolation is not available on this host: {reason}");
+        }
+
+        await CreateProblemOnceAsync();
+        await fleet.StopWorkerAsync();
+        try
+        {
+            await fleet.StartWorkerAsync(settings);
+            var accepted = await fleet.WaitForVerdictAsync(await fleet.SubmitAsync("spin", "c", Accepted));
+            var tooSlow = await fleet.WaitForVerdictAsync(await fleet.SubmitAsync("spin", "c", TooSlow));
+
+            Assert.Equal(("Accepted", isolation.ToString()), (accepted.GetProperty("verdict").GetString(), accepted.GetProperty("isolation").GetString()));
+            Assert.Equal(("TimeLimitExceeded", isolation.ToString()), (tooSlow.GetProperty("verdict").GetString(), tooSlow.GetProperty("isolation").GetString()));
+            var factor = accepted.GetProperty("speedFactor").GetDouble();
+            Assert.Equal((int)Math.Round(TimeLimitMs * factor), accepted.GetProperty("cpuLimitMs").GetInt32());
+            var test = accepted.GetProperty("tests")[0];
+            Assert.Equal(test.GetProperty("cpuMs").GetInt32() / factor, test.GetProperty("normalizedCpuMs").GetInt32(), 1.0);
+            Assert.True(test.GetProperty("normalizedCpuMs").GetInt32() < TimeLimitMs);
+        }
+        finally
+        {
+            await fleet.StopWorkerAsync();
+            await fleet.StartWorkerAsync();
+        }
+    }
+
+    private static Dictionary<string, string?> SettingsFor(Judge.Sandbox.Vms.Isolation isolation) => isolation switch
+    {
+        Judge.Sandbox.Vms.Isolation.Namespace => new() { ["Sandbox:Isolation"] = "namespace" },
+        Judge.Sandbox.Vms.Isolation.Kvm => new() { ["Sandbox:Isolation"] = "vm", ["Sandbox:Accelerator"] = "auto" },
+        _ => new() { ["Sandbox:Isolation"] = "vm", ["Sandbox:Accelerator"] = "tcg" },
+    };
+
+    /// <summary>
+    /// Why this host cannot isolate so, or null. KVM is asked of a sandbox with the worker's settings: in auto mode it
+    /// probes (once per host kernel and image) whether a guest boots under KVM here, as a worker would.
+    /// </summary>
+    private static async Task<string?> UnavailableAsync(Judge.Sandbox.Vms.Isolation isolation, Dictionary<string, string?> settings)
+    {
+        var options = new SandboxOptions
+        {
+            Isolation = Enum.Parse<IsolationMode>(settings["Sandbox:Isolation"]!, ignoreCase: true),
+            Accelerator = settings.TryGetValue("Sandbox:Accelerator", out var accelerator) ? Enum.Parse<AcceleratorMode>(accelerator!, ignoreCase: true) : AcceleratorMode.Auto,
+            MaxConcurrentVms = 1,
+            WarmLanguages = { "shell" },
+            CalibrateSpeed = false,
+        };
+        try
+        {
+            await using var sandbox = new SandboxRunner(Microsoft.Extensions.Options.Options.Create(options), NullLoggerFactory.Instance);
+            await sandbox.StartAsync(Ct);
+            return sandbox.Isolation.Isolation == isolation ? null : sandbox.Isolation.Reason;
+        }
+        catch (Judge.Sandbox.Vms.SandboxVmException e)
+        {
+            return e.Message;
+        }
+    }
+
+    private async Task CreateProblemOnceAsync()
+    {
+        using var existing = await fleet.Client(fleet.AdminKey).GetAsync(new Uri("/api/problems/spin", UriKind.Relative), Ct);
+        if (existing.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        await fleet.CreateProblemAsync(new
+        {
+            slug = "spin",
+            title = "Spin",
+            timeLimitMs = TimeLimitMs,
+            memoryLimitMb = 64,
+            tests = new[] { new { name = "only", input = $"{Iterations}\n", answer = $"{Hash(Iterations)}\n", sample = false } },
+        });
+    }
+
+    private static uint Hash(long iterations)
+    {
+        uint x = 12345, hash = 2166136261u;
+        for (long k = 0; k < iterations; k++)
+        {
+            x = unchecked((x * 1103515245u) + 12345u);
+            hash = unchecked((hash ^ (x >> 16)) * 16777619u);
+        }
+
+        return hash;
+    }
+}

@@ -58,6 +58,8 @@ public static class SandboxBenchmark
         using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         var options = new SandboxOptions
         {
+            // VM costs are what this measures: auto would pick namespaces on hosts where VMs only get TCG.
+            Isolation = IsolationMode.Vm,
             MaxConcurrentVms = 2,
             WarmPoolSize = 1,
             WarmLanguages = { "python" },

@@ -44,24 +44,19 @@ public static class FleetBenchmark
             tests = Enumerable.Range(1, 3).Select(i => new { input = $"{i} {i * 10}\n", answer = $"{i * 11}\n" }),
         }), cancellationToken);
 
-        Console.Error.WriteLine($"benchmark: {sequential} submissions one at a time…");
+        Bench.Progress($"{sequential} submissions one at a time");
         var idle = new List<Measured>();
         for (var i = 0; i < sequential; i++)
         {
             idle.Add(await MeasureAsync(client, Stopwatch.StartNew(), cancellationToken));
         }
 
-        Console.Error.WriteLine($"benchmark: {burst} submissions at once…");
+        Bench.Progress($"{burst} submissions at once");
         var clock = Stopwatch.StartNew();
         var loaded = await Task.WhenAll(Enumerable.Range(0, burst).Select(_ => MeasureAsync(client, Stopwatch.StartNew(), cancellationToken)));
         var burstSeconds = clock.Elapsed.TotalSeconds;
 
-        var report = Report(api, sequential, burst, idle, loaded, burstSeconds);
-        Console.WriteLine(report);
-        if (output is not null)
-        {
-            await File.WriteAllTextAsync(output.FullName, report, cancellationToken);
-        }
+        await Bench.EmitAsync(Report(api, sequential, burst, idle, loaded, burstSeconds), output, cancellationToken);
 
         return idle.Concat(loaded).All(m => m.Result.Verdict == "Accepted") ? 0 : 1;
     }

@@ -27,6 +27,24 @@ public sealed class Samples(string name)
 
     public double Mean => _values.Average();
 
+    /// <summary>Sample standard deviation (n − 1); 0 for fewer than two values.</summary>
+    public double StandardDeviation
+    {
+        get
+        {
+            if (Count < 2)
+            {
+                return 0;
+            }
+
+            var mean = Mean;
+            return Math.Sqrt(_values.Sum(v => (v - mean) * (v - mean)) / (Count - 1));
+        }
+    }
+
+    /// <summary>Coefficient of variation: standard deviation over mean.</summary>
+    public double CoefficientOfVariation => StandardDeviation / Mean;
+
     /// <summary>Nearest-rank percentile (p in 0..100).</summary>
     public double Percentile(double p)
     {

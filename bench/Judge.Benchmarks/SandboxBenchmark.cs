@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text;
 using Judge.Sandbox;
 using Judge.Sandbox.Languages;
-using Judge.Sandbox.Processes;
 using Judge.Sandbox.Qemu;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Logging;
@@ -58,10 +57,13 @@ public static class SandboxBenchmark
         using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         var options = new SandboxOptions
         {
+            // VM costs are what this measures: auto would pick namespaces on hosts where VMs only get TCG.
+            Isolation = IsolationMode.Vm,
             MaxConcurrentVms = 2,
             WarmPoolSize = 1,
             WarmLanguages = { "python" },
             HealthCheckInterval = TimeSpan.FromHours(1),
+            CalibrateSpeed = false, // what is measured here is the sandbox itself, not limits
         };
         await using var sandbox = new SandboxRunner(Microsoft.Extensions.Options.Options.Create(options), loggerFactory);
         await sandbox.StartAsync(cancellationToken);
@@ -69,7 +71,7 @@ public static class SandboxBenchmark
         var launcher = (QemuLauncher)sandbox.Launcher;
         var rows = new List<Row>();
 
-        Progress("cold boots");
+        Bench.Progress("cold boots");
         var cold = new Samples("cold boot: QEMU start to agent READY");
         for (var i = 0; i < runs; i++)
         {
@@ -81,7 +83,7 @@ public static class SandboxBenchmark
 
         if (await launcher.SnapshotPathAsync("python") is { } snapshot)
         {
-            Progress("snapshot restores");
+            Bench.Progress("snapshot restores");
             var restore = new Samples("snapshot restore (python): QEMU start to first agent reply");
             var reseed = new Samples("reseed after restore (entropy + clock)");
             for (var i = 0; i < runs; i++)
@@ -94,7 +96,7 @@ public static class SandboxBenchmark
             rows.Add(new Row(restore));
             rows.Add(new Row(reseed));
 
-            Progress("idle VM memory");
+            Bench.Progress("idle VM memory");
             var restoredRss = new Samples("QEMU RSS of an idle VM restored from the python snapshot (MiB)");
             var bootedRss = new Samples("QEMU RSS of an idle cold-booted VM (MiB)");
             for (var i = 0; i < Math.Min(runs, 3); i++)
@@ -109,7 +111,7 @@ public static class SandboxBenchmark
             rows.Add(new Row(bootedRss));
         }
 
-        Progress("warm checkouts");
+        Bench.Progress("warm checkouts");
         var warm = new Samples("warm pool checkout (incl. liveness ping)");
         for (var i = 0; i < runs; i++)
         {
@@ -125,7 +127,7 @@ public static class SandboxBenchmark
 
         rows.Add(new Row(warm));
 
-        Progress("first python run in fresh VMs");
+        Bench.Progress("first python run in fresh VMs");
         var firstPython = new Samples("python3 -c 'print(1)', first run in a fresh VM from the python snapshot");
         for (var i = 0; i < runs; i++)
         {
@@ -139,14 +141,7 @@ public static class SandboxBenchmark
         rows.Add(new Row(firstPython));
         rows.AddRange(await CompareCommandsAsync(sandbox, runs, cancellationToken));
 
-        var report = Report(sandbox, launcher, runs, rows);
-        Console.WriteLine(report);
-        if (output is not null)
-        {
-            await File.WriteAllTextAsync(output.FullName, report, cancellationToken);
-            await Console.Error.WriteLineAsync($"Wrote {output.FullName}");
-        }
-
+        await Bench.EmitAsync(Report(sandbox, launcher, runs, rows), output, cancellationToken);
         return 0;
     }
 
@@ -156,44 +151,35 @@ public static class SandboxBenchmark
         var native = Directory.CreateTempSubdirectory("judge-bench-");
         try
         {
-            var nativeSource = Path.Combine(native.FullName, "bench.c");
-            var nativeBinary = Path.Combine(native.FullName, "bench");
-            await File.WriteAllTextAsync(nativeSource, CSource, cancellationToken);
-            var compile = CompileArgs(LanguageRegistry.C.CompileCommand!, "/box/bench.c", "/box/bench");
-            var cases = new (string Name, string[] Guest, string[] Host)[]
+            await File.WriteAllTextAsync(Path.Combine(native.FullName, LanguageRegistry.C.SourceFileName), CSource, cancellationToken);
+            var cases = new (string Name, string[] Argv)[]
             {
-                ("agent round trip of `true`", ["true"], ["true"]),
-                // Absolute paths: on a host with pyenv, `python3` is a shell-script shim that would triple the native time.
-                ("python3 -c 'print(1)'", ["/usr/bin/python3", "-c", "print(1)"], ["/usr/bin/python3", "-c", "print(1)"]),
-                ("node -e 'console.log(1)'", ["node", "-e", "console.log(1)"], ["node", "-e", "console.log(1)"]),
-                ("gcc -O2 -static of a 20-line C file", compile, CompileArgs(LanguageRegistry.C.CompileCommand!, nativeSource, nativeBinary)),
-                ("run the compiled program", ["/box/bench"], [nativeBinary]),
+                ("agent round trip of `true`", ["true"]),
+                ("python3 -c 'print(1)'", ["python3", "-c", "print(1)"]),
+                ("node -e 'console.log(1)'", ["node", "-e", "console.log(1)"]),
+                ("gcc -O2 -static of a 20-line C file", [.. LanguageRegistry.C.CompileCommand!]),
+                ("run the compiled program", [.. LanguageRegistry.C.RunCommand]),
             };
 
             await using var session = await sandbox.OpenSessionAsync("python", cancellationToken);
-            await session.WriteFileAsync("/box/bench.c", Encoding.UTF8.GetBytes(CSource), cancellationToken);
+            await session.WriteFileAsync(LanguageRegistry.C.SourcePath, Encoding.UTF8.GetBytes(CSource), cancellationToken);
             var rows = new List<Row>();
-            foreach (var (name, guest, host) in cases)
+            foreach (var (name, guest) in cases)
             {
-                Progress(name);
+                Bench.Progress(name);
+                var host = NativeProcess.Command(guest, native.FullName);
                 var vm = new Samples(name);
                 var inGuest = new Samples(name);
                 var onHost = new Samples(name);
                 await RunGuestAsync(session, guest, cancellationToken); // warm-up: page cache, first-run costs
-                await HostProcess.RunAsync(host[0], host[1..], TimeSpan.FromMinutes(2), cancellationToken: cancellationToken);
+                await NativeProcess.RunAsync(host, null, cancellationToken);
                 for (var i = 0; i < runs; i++)
                 {
                     var clock = Stopwatch.StartNew();
                     var result = await RunGuestAsync(session, guest, cancellationToken);
                     vm.Add(clock.Elapsed.TotalMilliseconds);
                     inGuest.Add(result.WallMs);
-                    var hostRun = await HostProcess.RunAsync(host[0], host[1..], TimeSpan.FromMinutes(2), cancellationToken: cancellationToken);
-                    if (hostRun.ExitCode != 0)
-                    {
-                        throw new InvalidOperationException($"Native {name} failed: {hostRun.Stderr}");
-                    }
-
-                    onHost.Add(hostRun.Elapsed.TotalMilliseconds);
+                    onHost.Add((await NativeProcess.RunAsync(host, null, cancellationToken)).WallMs);
                 }
 
                 rows.Add(new Row(vm, inGuest, onHost));
@@ -218,12 +204,8 @@ public static class SandboxBenchmark
         return result;
     }
 
-    private static string[] CompileArgs(IReadOnlyList<string> template, string source, string binary) =>
-        [.. template.Select(a => a == LanguageRegistry.C.SourcePath ? source : a == "/box/main" ? binary : a)];
-
     private static string Report(SandboxRunner sandbox, QemuLauncher launcher, int runs, List<Row> rows)
     {
-        var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
         var text = new StringBuilder();
         text.AppendLine("# Sandbox benchmark");
         text.AppendLine();
@@ -231,7 +213,7 @@ public static class SandboxBenchmark
         text.AppendLine();
         text.AppendLine($"- date (UTC): {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}");
         text.AppendLine($"- isolation: **{sandbox.Isolation.Isolation}** ({sandbox.Isolation.Reason})");
-        text.AppendLine($"- host: {cpu}, {Environment.ProcessorCount} CPUs, Linux {launcher.Host.KernelRelease}; {launcher.Host.QemuVersion}");
+        text.AppendLine($"- host: {Bench.CpuModel()}, {Environment.ProcessorCount} CPUs, Linux {launcher.Host.KernelRelease}; {launcher.Host.QemuVersion}");
         text.AppendLine($"- guest: image {launcher.Image.Version}, kernel {launcher.Image.KernelRelease}, 1 vCPU, {new SandboxOptions().VmMemoryMb} MiB; " +
             string.Join("; ", launcher.Image.LanguageVersions.Select(kv => $"{kv.Key}: {kv.Value}")));
         text.AppendLine($"- {runs} timed runs each (memory: {Math.Min(runs, 3)}), milliseconds unless named, min / median / max. \"VM\" is host-side (request to reply), " +
@@ -254,8 +236,6 @@ public static class SandboxBenchmark
             .Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
             .Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024)
             .Single();
-
-    private static void Progress(string what) => Console.Error.WriteLine($"benchmark: {what}…");
 
     private sealed record Row(Samples Vm, Samples? InGuest = null, Samples? Native = null);
 }

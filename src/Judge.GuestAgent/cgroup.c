@@ -138,7 +138,10 @@ fail:
 int cg_open_procs(const struct cg *c, int fds[CG_MAX_FDS]) {
     for (int b = 0; b < CG_MAX_FDS; b++) fds[b] = -1;
     for (int b = 0; b < nbases(); b++) {
-        fds[b] = cg_open(b, c->name, "cgroup.procs", O_WRONLY);
+        /* v1: "tasks", not "cgroup.procs". A write to cgroup.procs takes the threadgroup lock, which waits for
+         * a whole RCU grace period (7-15 ms) unless another move just happened; "tasks" moves only the writing
+         * thread, without that wait, and the just-forked child that writes has only the one thread. */
+        fds[b] = cg_open(b, c->name, kind == V1 ? "tasks" : "cgroup.procs", O_WRONLY);
         if (fds[b] < 0) {
             int e = errno;
             for (int u = 0; u < b; u++) close(fds[u]);

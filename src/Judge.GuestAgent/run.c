@@ -277,7 +277,7 @@ void handle_run(struct req *r) {
         goto done;
     }
     if (cg_open_procs(&R.cg, procs_fd) < 0) {
-        send_error(r->id, E_CGROUP, "%s/cgroup.procs: %s", R.cg.name, strerror(errno));
+        send_error(r->id, E_CGROUP, "%s: cannot open the file to join it: %s", R.cg.name, strerror(errno));
         goto done;
     }
 

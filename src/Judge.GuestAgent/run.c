@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,8 @@
 #define MS_MAX 1000000000000LL        /* 31 years: keeps ms -> us conversions from overflowing */
 #define PIDS_MAX 4194304LL            /* PID_MAX_LIMIT; pids.max rejects more, so larger means "max" */
 #define EMPTY_WAIT_US 5000000         /* bound on waiting for a killed cgroup to empty */
-#define TICK_MS 10                    /* limit checks at least this often */
+#define TICK_MS 10                    /* while a kill is pending: kill again and look for the exit this often */
+#define MAX_SLEEP_MS 100              /* limit checks at least this often */
 #define READ_BUDGET (1 << 20)         /* per stream per tick, so that a flood cannot starve the checks */
 
 extern char **environ;
@@ -354,7 +356,9 @@ void handle_run(struct req *r) {
     }
 
     /* The watch loop: feed stdin, drain stdout/stderr, check the limits, until the main process exits. */
-    pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* readable when it exits: no 10 ms lag on exit */
+    pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* readable when it exits: no lag on exit */
+    cpu_set_t cpus;
+    const int run_cpus = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 0 ? CPU_COUNT(&cpus) : 1;
     const int64_t cpu_us = R.cpu_ms * 1000, wall_us = R.wall_ms * 1000;
     size_t in_off = 0;
     int reason = 0;
@@ -363,10 +367,10 @@ void handle_run(struct req *r) {
     for (;;) {
         reap_children(pid, &status, &exited, &t_exit);
         if (exited) break;
-        int64_t now = mono_us();
+        int64_t now = mono_us(), used = 0;
         if (!reason) {
             if (wall_us && now - t_fork >= wall_us) reason = 2;
-            else if (cpu_us && cg_cpu_usec(&R.cg) >= cpu_us) reason = 1;
+            else if (cpu_us && (used = cg_cpu_usec(&R.cg)) >= cpu_us) reason = 1;
             else if (R.out_kill && out.over) reason = 3;
         }
         if (reason && now - last_kill >= 100000) {
@@ -379,9 +383,16 @@ void handle_run(struct req *r) {
         if (out.fd >= 0) pf[i_out = n++] = (struct pollfd){.fd = out.fd, .events = POLLIN};
         if (err.fd >= 0) pf[i_err = n++] = (struct pollfd){.fd = err.fd, .events = POLLIN};
         pf[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+        /* Sleep until a limit could first be reached, not on a fixed tick: the run's CPU time grows at most
+         * run_cpus times as fast as the clock, and every wake-up of this loop on the program's CPU (a sandbox has
+         * one) costs it cache and adds noise to its CPU time. Output and exit wake the loop anyway. */
         int timeout = TICK_MS;
-        if (!reason && wall_us && (t_fork + wall_us - now) / 1000 + 1 < timeout)
-            timeout = (int)((t_fork + wall_us - now) / 1000 + 1);
+        if (!reason) {
+            int64_t until_us = MAX_SLEEP_MS * 1000;
+            if (cpu_us && (cpu_us - used) / run_cpus < until_us) until_us = (cpu_us - used) / run_cpus;
+            if (wall_us && t_fork + wall_us - now < until_us) until_us = t_fork + wall_us - now;
+            timeout = (int)(until_us / 1000 + 1);
+        }
         if (poll(pf, (nfds_t)n, timeout) <= 0) continue; /* timeout or EINTR (SIGCHLD) */
         if (i_in >= 0 && pf[i_in].revents) {
             size_t left = R.stdin_data.len - in_off;

@@ -1,5 +1,6 @@
 using Judge.Grading.Problems;
 using Judge.Grading.Verdicts;
+using Judge.Sandbox.Languages;
 using Judge.Sandbox.Running;
 
 namespace Judge.Grading.Tests;
@@ -51,7 +52,15 @@ public sealed class VerdictRulesTests
     {
         var run = new ProcessResult { ExitCode = 1, Stderr = "Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space"u8.ToArray() };
 
-        Assert.Equal(Verdict.MemoryLimitExceeded, VerdictRules.ForRun(run)!.Verdict);
+        Assert.Equal(Verdict.MemoryLimitExceeded, VerdictRules.ForRun(run, LanguageRegistry.Java)!.Verdict);
+    }
+
+    [Fact]
+    public void A_program_in_another_language_printing_the_java_message_is_a_runtime_error()
+    {
+        var run = new ProcessResult { ExitCode = 1, Stderr = "java.lang.OutOfMemoryError: Java heap space"u8.ToArray() };
+
+        Assert.Equal(Verdict.RuntimeError, VerdictRules.ForRun(run, LanguageRegistry.Python)!.Verdict);
     }
 
     [Fact]
@@ -112,7 +121,7 @@ public sealed class ExpectedVerdictsTests
     [Fact]
     public void A_time_limit_message_gives_the_time_on_the_reference_host_beside_the_measured_one()
     {
-        var verdict = VerdictRules.ForRun(new ProcessResult { Signal = 9, CpuMs = 3000, LimitExceeded = LimitExceeded.CpuTime }, speedFactor: 3.0)!;
+        var verdict = VerdictRules.ForRun(new ProcessResult { Signal = 9, CpuMs = 3000, LimitExceeded = LimitExceeded.CpuTime }, LanguageRegistry.C, speedFactor: 3.0)!;
 
         Assert.Equal(Verdict.TimeLimitExceeded, verdict.Verdict);
         Assert.Equal("CPU time limit exceeded (1000 ms normalised, 3000 ms measured at speed factor 3)", verdict.Message);

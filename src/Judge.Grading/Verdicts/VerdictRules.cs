@@ -1,3 +1,4 @@
+using Judge.Sandbox.Languages;
 using Judge.Sandbox.Running;
 
 namespace Judge.Grading.Verdicts;
@@ -15,7 +16,7 @@ public static class VerdictRules
     /// own making; and it is read from the cgroup, never guessed from exit code 137. Times in messages are on the
     /// reference host, the run's own ÷ <paramref name="speedFactor"/> (see HostSpeed), as the limit the user knows is.
     /// </summary>
-    public static RunVerdict? ForRun(ProcessResult run, double speedFactor = 1.0)
+    public static RunVerdict? ForRun(ProcessResult run, Language? language = null, double speedFactor = 1.0)
     {
         if (run.OomKilled || run.LimitExceeded == LimitExceeded.Memory)
         {
@@ -43,10 +44,12 @@ public static class VerdictRules
             return new RunVerdict(Verdict.RuntimeError, $"killed by signal {signal} ({SignalName(signal)})");
         }
 
-        // The JVM reports a full heap as an exception and exits 1; it is the memory limit all the same.
-        if (run.ExitCode is not (null or 0) && run.StderrText.Contains("java.lang.OutOfMemoryError", StringComparison.Ordinal))
+        // The JVM reports a full heap as an exception and exits 1; it is the memory limit all the same. Only for the
+        // language whose runtime says so: any program may print the words.
+        if (run.ExitCode is not (null or 0) && language?.OutOfMemoryMessage is { } outOfMemory
+            && run.StderrText.Contains(outOfMemory, StringComparison.Ordinal))
         {
-            return new RunVerdict(Verdict.MemoryLimitExceeded, "memory limit exceeded (java.lang.OutOfMemoryError)");
+            return new RunVerdict(Verdict.MemoryLimitExceeded, $"memory limit exceeded ({outOfMemory})");
         }
 
         if (run.ExitCode is { } code and not 0)

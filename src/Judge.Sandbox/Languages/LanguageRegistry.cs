@@ -27,6 +27,12 @@ public sealed record Language(
     public double TimeMultiplier { get; init; } = 1.0;
 
     /// <summary>
+    /// What the runtime prints on stderr when it gives up for want of memory, for a runtime that reports a full heap
+    /// as an error exit rather than being killed by the cgroup (the JVM); null for the others.
+    /// </summary>
+    public string? OutOfMemoryMessage { get; init; }
+
+    /// <summary>
     /// The run command under <paramref name="limits"/>: "{memory}" in an argument becomes the memory limit in bytes
     /// (the argument is dropped when there is none).
     /// </summary>
@@ -75,7 +81,10 @@ public static partial class LanguageRegistry
         "java", "Java 17", "Main.java",
         ["javac", "-encoding", "UTF-8", "-d", "/box", "/box/Main.java"],
         ["java", "-XX:+UseSerialGC", "-XX:MaxRAM={memory}", "-XX:MaxRAMPercentage=75", "-Xss64m", "-cp", "/box", "Main"],
-        "public class Main { public static void main(String[] args) { System.out.println(\"Hello, World!\"); } }\n");
+        "public class Main { public static void main(String[] args) { System.out.println(\"Hello, World!\"); } }\n")
+    {
+        OutOfMemoryMessage = "java.lang.OutOfMemoryError",
+    };
 
     public static readonly Language Shell = new(
         "shell", "Bash", "main.sh",

@@ -76,7 +76,7 @@ public sealed class SubmissionJudge(
                     var run = await session.ExecuteAsync(command, cancellationToken);
                     executeMs += runClock.Elapsed.TotalMilliseconds;
 
-                    var (outcome, message) = VerdictRules.ForRun(run, speedFactor) is { } ended
+                    var (outcome, message) = VerdictRules.ForRun(run, session.Language, speedFactor) is { } ended
                         ? (new CaseOutcome(ended.Verdict), ended.Message)
                         : await CheckAsync(run, row.AnswerSha256, settings);
                     tests.Add(new TestOutcome(row.Ordinal, row.Id, outcome.Verdict, run.CpuMs, sandbox.Speed.Normalize(session.Language, run.CpuMs), run.WallMs,

@@ -36,6 +36,29 @@ public sealed class VerdictTests(FleetFixture fleet)
     }
 
     [Fact]
+    public async Task Each_test_starts_from_clean_scratch_space_so_a_program_cannot_carry_anything_to_the_next()
+    {
+        // Right only if no earlier test left its mark; and the program may not rewrite itself either.
+        const string source = """
+            import os
+            a, b = map(int, input().split())
+            seen = os.path.exists("/tmp/seen") or os.path.exists("/dev/shm/seen")
+            open("/tmp/seen", "w").close()
+            open("/dev/shm/seen", "w").close()
+            try:
+                open(__file__, "a").write("# changed\n")
+                print("rewrote itself")
+            except OSError:
+                print(0 if seen else a + b)
+            """;
+
+        var result = await fleet.WaitForVerdictAsync(await fleet.SubmitAsync("sum", "python", source));
+
+        Assert.Equal("Accepted", result.GetProperty("verdict").GetString());
+        Assert.Equal(3, result.GetProperty("tests").GetArrayLength());
+    }
+
+    [Fact]
     public async Task A_wrong_output_is_a_wrong_answer_at_the_first_failing_test_and_judging_stops_there()
     {
         var id = await fleet.SubmitAsync("sum", "python", "a, b = map(int, input().split())\nprint(a + b if a > 0 else 0)\n");

@@ -31,6 +31,33 @@ public abstract class IsolationTests(SandboxFixture fixture)
     }
 
     [Fact]
+    public async Task Between_runs_of_one_program_nothing_it_wrote_survives_and_it_cannot_change_itself()
+    {
+        const string source = """
+            for d in /box /tmp /var/tmp /run/lock /dev/shm; do
+              [ -e "$d/left" ] && echo "$d: left over"
+              (echo x > "$d/left") 2>/dev/null && echo "$d: written"
+            done
+            (echo 'echo changed' >> /box/main.sh) 2>/dev/null && echo "program changed"
+            echo done
+            """;
+        await using var session = await fixture.Sandbox.OpenSessionAsync("shell", Ct);
+        await session.WriteSourceAsync(source, Ct);
+
+        await session.ProtectProgramAsync(Ct);
+        var first = await session.RunProgramAsync(null, SandboxRunRequest.DefaultLimits, null, Ct);
+        await session.ClearScratchAsync(Ct);
+        var second = await session.RunProgramAsync(null, SandboxRunRequest.DefaultLimits, null, Ct);
+
+        Assert.Contains("/tmp: written\n", first.StdoutText, StringComparison.Ordinal);
+        Assert.Contains("/dev/shm: written\n", first.StdoutText, StringComparison.Ordinal);
+        Assert.DoesNotContain("/box: written", first.StdoutText, StringComparison.Ordinal);
+        Assert.DoesNotContain("program changed", first.StdoutText, StringComparison.Ordinal);
+        Assert.Equal(first.StdoutText, second.StdoutText);
+        Assert.DoesNotContain("left over", second.StdoutText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_file_written_in_one_vm_is_absent_in_the_next()
     {
         var write = await fixture.RunAsync("shell", "echo secret > /box/marker && echo secret > /tmp/marker && echo written");

@@ -86,6 +86,21 @@ public sealed class SandboxSession : IAsyncDisposable
         ReadOnlyMemory<byte>? stdin, ResourceLimits limits, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken) =>
         ExecuteAsync(new GuestCommand(Language.RunCommandFor(limits)) { Stdin = stdin, Limits = limits, Environment = environment }, cancellationToken);
 
+    /// <summary>
+    /// Before the runs of a compiled (or written) program: its files in /box become root's and read-only to it, and the
+    /// scratch directories are emptied (see <see cref="ClearScratchAsync"/>). So a run can neither change the program
+    /// nor leave anything behind in /box for a later run.
+    /// </summary>
+    public Task ProtectProgramAsync(CancellationToken cancellationToken) =>
+        ExecuteAsRootAsync(["sh", "-c", $"chown -R 0:0 {GuestCommand.WorkDirectory} && chmod -R go-w {GuestCommand.WorkDirectory} && {ClearScratch}"], cancellationToken);
+
+    /// <summary>
+    /// Between two runs of the program (the tests of a submission): empties every directory it may write to, so that
+    /// no run sees what an earlier one left there.
+    /// </summary>
+    public Task ClearScratchAsync(CancellationToken cancellationToken) =>
+        ExecuteAsRootAsync(["sh", "-c", ClearScratch], cancellationToken);
+
     public Task<ProcessResult> ExecuteAsync(GuestCommand command, CancellationToken cancellationToken) =>
         TimedAsync(() => _vm.RunAsync(command, cancellationToken));
 
@@ -105,6 +120,25 @@ public sealed class SandboxSession : IAsyncDisposable
         {
             _scope?.Dispose();
             _release();
+        }
+    }
+
+    /// <summary>
+    /// Empties the directories a judged program may write to: the guest image's world-writable ones, those of them the
+    /// sandbox has (a namespace sandbox has no /run, and its /var/tmp is read-only and empty).
+    /// </summary>
+    private const string ClearScratch =
+        "exec find $(for d in /tmp /var/tmp /run/lock /dev/shm; do [ -d $d ] && echo $d; done) -mindepth 1 -xdev -delete";
+
+    private static readonly ResourceLimits MaintenanceLimits = new() { WallTime = TimeSpan.FromSeconds(30), OutputBytes = 4096 };
+
+    /// <summary>Runs a judge's own command as root in the sandbox (set-up between runs, never the program); failing is an error.</summary>
+    public async Task ExecuteAsRootAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
+    {
+        var result = await ExecuteAsync(new GuestCommand(argv) { Uid = 0, Gid = 0, WorkingDirectory = "/", Limits = MaintenanceLimits }, cancellationToken);
+        if (!result.Succeeded)
+        {
+            throw new SandboxVmException($"A judge command ({string.Join(' ', argv)}) failed in {VmId}: exit {result.ExitCode}, signal {result.Signal}; {result.StderrText.Trim()}");
         }
     }
 

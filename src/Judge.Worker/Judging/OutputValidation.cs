@@ -36,7 +36,7 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
     {
         _command ??= await InstallAsync(cancellationToken);
         await session.WriteProtectedFileAsync(AnswerPath, answer, cancellationToken);
-        await AsRootAsync(["sh", "-c", $"rm -rf {Feedback} && mkdir -p {Feedback} && chown {ValidatorUid}:{ValidatorUid} {Feedback}"], cancellationToken);
+        await session.ExecuteAsRootAsync(["sh", "-c", $"rm -rf {Feedback} && mkdir -p {Feedback} && chown {ValidatorUid}:{ValidatorUid} {Feedback}"], cancellationToken);
         var flags = $"{version.ValidatorFlags} {groupFlags}".Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         var testlib = version.Checker == "testlib";
         var command = new GuestCommand([.. _command, .. testlib
@@ -60,7 +60,7 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
         };
         var run = await session.ExecuteAsync(command, cancellationToken);
         var verdict = testlib ? await TestlibAsync(run, cancellationToken) : await KattisAsync(run, settings, cancellationToken);
-        await AsRootAsync(["rm", "-rf", AnswerPath, Feedback], cancellationToken);
+        await session.ExecuteAsRootAsync(["rm", "-rf", AnswerPath, Feedback], cancellationToken);
         return verdict;
     }
 
@@ -194,9 +194,6 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
         binaries.Put(key, built.Data);
         return [binary];
     }
-
-    private Task<ProcessResult> AsRootAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken) =>
-        session.ExecuteAsync(new GuestCommand(argv) { Uid = 0, Gid = 0, WorkingDirectory = "/" }, cancellationToken);
 }
 
 /// <summary>The problem's validator is broken (it does not compile): the judge's problem, not the program's, and not worth a retry.</summary>

@@ -47,6 +47,7 @@ public sealed class SubmissionJudge(
             return Outcome(new Evaluation(Verdict.CompilationError, 0, []), CompilerOutput(compile), null);
         }
 
+        await session.ProtectProgramAsync(cancellationToken);
         var custom = version.Checker != "default" ? new OutputValidation(session, version, testData, validators, sandbox.Speed) : null;
         var limits = new ResourceLimits
         {
@@ -71,6 +72,11 @@ public sealed class SubmissionJudge(
                 async (testCase, settings) =>
                 {
                     var row = testCase.Row;
+                    if (tests.Count > 0)
+                    {
+                        await session.ClearScratchAsync(cancellationToken);
+                    }
+
                     await session.WriteProtectedFileAsync(InputPath, await testData.GetAsync(row.InputSha256, cancellationToken), cancellationToken);
                     var runClock = Stopwatch.StartNew();
                     var run = await session.ExecuteAsync(command, cancellationToken);

@@ -20,6 +20,7 @@ public sealed class SandboxSession : IAsyncDisposable
     private readonly IDisposable? _scope;
     private readonly Stopwatch _busy = new();
     private int _disposed;
+    private string[]? _scratch; // the scratch directories this sandbox has, once the program is protected
 
     internal SandboxSession(VmLease lease, Language language, Action release, ILogger logger)
     {
@@ -91,15 +92,22 @@ public sealed class SandboxSession : IAsyncDisposable
     /// scratch directories are emptied (see <see cref="ClearScratchAsync"/>). So a run can neither change the program
     /// nor leave anything behind in /box for a later run.
     /// </summary>
-    public Task ProtectProgramAsync(CancellationToken cancellationToken) =>
-        ExecuteAsRootAsync(["sh", "-c", $"chown -R 0:0 {GuestCommand.WorkDirectory} && chmod -R go-w {GuestCommand.WorkDirectory} && {ClearScratch}"], cancellationToken);
+    public async Task ProtectProgramAsync(CancellationToken cancellationToken)
+    {
+        var dirs = await ExecuteAsRootAsync(["sh", "-c",
+            $"chown -R 0:0 {GuestCommand.WorkDirectory} && chmod -R go-w {GuestCommand.WorkDirectory} && for d in {ScratchDirectories}; do [ ! -d $d ] || echo $d; done"],
+            cancellationToken);
+        _scratch = dirs.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await ClearScratchAsync(cancellationToken);
+    }
 
     /// <summary>
     /// Between two runs of the program (the tests of a submission): empties every directory it may write to, so that
     /// no run sees what an earlier one left there.
     /// </summary>
     public Task ClearScratchAsync(CancellationToken cancellationToken) =>
-        ExecuteAsRootAsync(["sh", "-c", ClearScratch], cancellationToken);
+        ExecuteAsRootAsync(["find", .. _scratch ?? throw new InvalidOperationException("Call ProtectProgramAsync first."), "-mindepth", "1", "-xdev", "-delete"],
+            cancellationToken);
 
     public Task<ProcessResult> ExecuteAsync(GuestCommand command, CancellationToken cancellationToken) =>
         TimedAsync(() => _vm.RunAsync(command, cancellationToken));
@@ -124,22 +132,23 @@ public sealed class SandboxSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// Empties the directories a judged program may write to: the guest image's world-writable ones, those of them the
-    /// sandbox has (a namespace sandbox has no /run, and its /var/tmp is read-only and empty).
+    /// The guest image's world-writable directories: a judged program may write there. A sandbox may lack some (a namespace
+    /// sandbox has no /run), so <see cref="ProtectProgramAsync"/> finds those it has, once, and each clearing is one command.
     /// </summary>
-    private const string ClearScratch =
-        "exec find $(for d in /tmp /var/tmp /run/lock /dev/shm; do [ -d $d ] && echo $d; done) -mindepth 1 -xdev -delete";
+    private const string ScratchDirectories = "/tmp /var/tmp /run/lock /dev/shm";
 
     private static readonly ResourceLimits MaintenanceLimits = new() { WallTime = TimeSpan.FromSeconds(30), OutputBytes = 4096 };
 
     /// <summary>Runs a judge's own command as root in the sandbox (set-up between runs, never the program); failing is an error.</summary>
-    public async Task ExecuteAsRootAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
+    public async Task<ProcessResult> ExecuteAsRootAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
         var result = await ExecuteAsync(new GuestCommand(argv) { Uid = 0, Gid = 0, WorkingDirectory = "/", Limits = MaintenanceLimits }, cancellationToken);
         if (!result.Succeeded)
         {
             throw new SandboxVmException($"A judge command ({string.Join(' ', argv)}) failed in {VmId}: exit {result.ExitCode}, signal {result.Signal}; {result.StderrText.Trim()}");
         }
+
+        return result;
     }
 
     private static string GuestPath(string path) => path.StartsWith('/') ? path : $"{GuestCommand.WorkDirectory}/{path}";

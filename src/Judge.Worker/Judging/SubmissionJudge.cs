@@ -72,13 +72,16 @@ public sealed class SubmissionJudge(
                 async (testCase, settings) =>
                 {
                     var row = testCase.Row;
+                    var input = await testData.GetAsync(row.InputSha256, cancellationToken);
+
+                    // What a test costs in the sandbox: clean scratch space, its input, the run (checking is apart).
+                    var runClock = Stopwatch.StartNew();
                     if (tests.Count > 0)
                     {
                         await session.ClearScratchAsync(cancellationToken);
                     }
 
-                    await session.WriteProtectedFileAsync(InputPath, await testData.GetAsync(row.InputSha256, cancellationToken), cancellationToken);
-                    var runClock = Stopwatch.StartNew();
+                    await session.WriteProtectedFileAsync(InputPath, input, cancellationToken);
                     var run = await session.ExecuteAsync(command, cancellationToken);
                     executeMs += runClock.Elapsed.TotalMilliseconds;
 

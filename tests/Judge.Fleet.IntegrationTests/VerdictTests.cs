@@ -36,20 +36,16 @@ public sealed class VerdictTests(FleetFixture fleet)
     }
 
     [Fact]
-    public async Task Each_test_starts_from_clean_scratch_space_so_a_program_cannot_carry_anything_to_the_next()
+    public async Task A_program_cannot_rewrite_itself_between_tests()
     {
-        // Right only if no earlier test left its mark; and the program may not rewrite itself either.
+        // Passes the first test, then appends a line that would print a wrong answer in every later one.
         const string source = """
-            import os
             a, b = map(int, input().split())
-            seen = os.path.exists("/tmp/seen") or os.path.exists("/dev/shm/seen")
-            open("/tmp/seen", "w").close()
-            open("/dev/shm/seen", "w").close()
+            print(a + b)
             try:
-                open(__file__, "a").write("# changed\n")
-                print("rewrote itself")
+                open(__file__, "a").write("print('rewritten')\n")
             except OSError:
-                print(0 if seen else a + b)
+                pass
             """;
 
         var result = await fleet.WaitForVerdictAsync(await fleet.SubmitAsync("sum", "python", source));

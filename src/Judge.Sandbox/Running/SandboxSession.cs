@@ -20,7 +20,6 @@ public sealed class SandboxSession : IAsyncDisposable
     private readonly IDisposable? _scope;
     private readonly Stopwatch _busy = new();
     private int _disposed;
-    private string[]? _scratch; // the scratch directories this sandbox has, once the program is protected
 
     internal SandboxSession(VmLease lease, Language language, Action release, ILogger logger)
     {
@@ -88,26 +87,11 @@ public sealed class SandboxSession : IAsyncDisposable
         ExecuteAsync(new GuestCommand(Language.RunCommandFor(limits)) { Stdin = stdin, Limits = limits, Environment = environment }, cancellationToken);
 
     /// <summary>
-    /// Before the runs of a compiled (or written) program: its files in /box become root's and read-only to it, and the
-    /// scratch directories are emptied (see <see cref="ClearScratchAsync"/>). So a run can neither change the program
-    /// nor leave anything behind in /box for a later run.
+    /// Before the runs of a compiled (or written) program: its files in /box become root's and read-only to it, so a run
+    /// can neither change the program nor leave files in /box for a later run.
     /// </summary>
-    public async Task ProtectProgramAsync(CancellationToken cancellationToken)
-    {
-        var dirs = await ExecuteAsRootAsync(["sh", "-c",
-            $"chown -R 0:0 {GuestCommand.WorkDirectory} && chmod -R go-w {GuestCommand.WorkDirectory} && for d in {ScratchDirectories}; do [ ! -d $d ] || echo $d; done"],
-            cancellationToken);
-        _scratch = dirs.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        await ClearScratchAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// Between two runs of the program (the tests of a submission): empties every directory it may write to, so that
-    /// no run sees what an earlier one left there.
-    /// </summary>
-    public Task ClearScratchAsync(CancellationToken cancellationToken) =>
-        ExecuteAsRootAsync(["find", .. _scratch ?? throw new InvalidOperationException("Call ProtectProgramAsync first."), "-mindepth", "1", "-xdev", "-delete"],
-            cancellationToken);
+    public Task ProtectProgramAsync(CancellationToken cancellationToken) =>
+        ExecuteAsRootAsync(["sh", "-c", $"chown -R 0:0 {GuestCommand.WorkDirectory} && chmod -R go-w {GuestCommand.WorkDirectory}"], cancellationToken);
 
     public Task<ProcessResult> ExecuteAsync(GuestCommand command, CancellationToken cancellationToken) =>
         TimedAsync(() => _vm.RunAsync(command, cancellationToken));
@@ -130,12 +114,6 @@ public sealed class SandboxSession : IAsyncDisposable
             _release();
         }
     }
-
-    /// <summary>
-    /// The guest image's world-writable directories: a judged program may write there. A sandbox may lack some (a namespace
-    /// sandbox has no /run), so <see cref="ProtectProgramAsync"/> finds those it has, once, and each clearing is one command.
-    /// </summary>
-    private const string ScratchDirectories = "/tmp /var/tmp /run/lock /dev/shm";
 
     private static readonly ResourceLimits MaintenanceLimits = new() { WallTime = TimeSpan.FromSeconds(30), OutputBytes = 4096 };
 

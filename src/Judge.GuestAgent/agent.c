@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/random.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -174,6 +175,42 @@ static void handle_ping(struct req *r) {
         out_bytes(&o, 1, f.val, f.len);
     }
     send_frame(&o, T_PING | T_REPLY, r->id);
+}
+
+/* ---- CLEAR_DIR ---------------------------------------------------------------------------------- */
+
+static int64_t cleared;
+static int clear_errno;
+
+/* Depth first, so directories are empty when removed; the directory itself (level 0) stays. */
+static int clear_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st;
+    if (ftw->level == 0) return 0;
+    if ((flag == FTW_DP ? rmdir(path) : unlink(path)) == 0) cleared++;
+    else if (!clear_errno) clear_errno = errno;
+    return 0;
+}
+
+/* Empties a directory a run could write to, between runs (nothing of the run is alive then: its cgroup was
+ * emptied). Symlinks are removed, not followed. Not FTW_MOUNT: on the VM's overlay root, files report the upper
+ * layer's st_dev, unlike their directory, and would be skipped as if on another mount (a judged program cannot
+ * mount anything). A missing directory has nothing to clear. */
+static void handle_clear_dir(struct req *r) {
+    char *path;
+    if (req_path(r, 1, NULL, true, &path) < 0) return;
+    cleared = 0;
+    clear_errno = 0;
+    struct stat st;
+    if (lstat(path, &st) < 0 && errno == ENOENT) {
+        /* nothing there */
+    } else if (nftw(path, clear_entry, 32, FTW_DEPTH | FTW_PHYS) < 0 || clear_errno) {
+        send_error(r->id, E_IO, "%s: clearing: %s", path, strerror(clear_errno ? clear_errno : errno));
+        return;
+    }
+    struct out o;
+    out_init(&o);
+    out_int(&o, 1, cleared);
+    send_frame(&o, T_CLEAR_DIR | T_REPLY, r->id);
 }
 
 /* ---- WRITE_FILE / MKDIR ------------------------------------------------------------------------- */
@@ -410,7 +447,7 @@ int main(int argc, char **argv) {
         read_request(&r);
         switch (r.type) {
         case T_HELLO: case T_PING: case T_WRITE_FILE: case T_READ_FILE:
-        case T_RUN: case T_RESEED: case T_MKDIR:
+        case T_RUN: case T_RESEED: case T_MKDIR: case T_CLEAR_DIR:
             if (!req_wellformed(&r)) {
                 send_error(r.id, E_MALFORMED, "malformed payload (a field overruns it)");
                 break;
@@ -423,6 +460,7 @@ int main(int argc, char **argv) {
             case T_RUN: handle_run(&r); break;
             case T_RESEED: handle_reseed(&r); break;
             case T_MKDIR: handle_mkdir(&r); break;
+            case T_CLEAR_DIR: handle_clear_dir(&r); break;
             }
             break;
         default:

@@ -25,6 +25,7 @@ enum msg_type {
     T_RUN = 0x0006,
     T_RESEED = 0x0007,
     T_MKDIR = 0x0008,
+    T_CLEAR_DIR = 0x0009,
     T_ERROR = 0x7FFF,
     T_REPLY = 0x8000, /* reply type = request type | T_REPLY */
 };

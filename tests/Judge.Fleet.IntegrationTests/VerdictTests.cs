@@ -36,12 +36,16 @@ public sealed class VerdictTests(FleetFixture fleet)
     }
 
     [Fact]
-    public async Task A_program_cannot_rewrite_itself_between_tests()
+    public async Task Each_test_starts_from_clean_scratch_space_and_the_program_cannot_rewrite_itself()
     {
-        // Passes the first test, then appends a line that would print a wrong answer in every later one.
+        // Right only if no earlier test left its mark, and only while it is the program that was submitted.
         const string source = """
+            import os
             a, b = map(int, input().split())
-            print(a + b)
+            seen = os.path.exists("/tmp/seen") or os.path.exists("/dev/shm/seen")
+            open("/tmp/seen", "w").close()
+            open("/dev/shm/seen", "w").close()
+            print(0 if seen else a + b)
             try:
                 open(__file__, "a").write("print('rewritten')\n")
             except OSError:

@@ -31,20 +31,32 @@ public abstract class IsolationTests(SandboxFixture fixture)
     }
 
     [Fact]
-    public async Task A_protected_program_can_neither_change_itself_nor_write_beside_itself()
+    public async Task Between_runs_of_one_program_nothing_it_wrote_survives_and_it_cannot_change_itself()
     {
-        await using var session = await fixture.Sandbox.OpenSessionAsync("shell", Ct);
-        await session.WriteSourceAsync("""
+        // Writes everywhere it can, nested directories and a symlink to its own program included (clearing must
+        // remove the link, not what it points to), and reports what an earlier run left.
+        const string source = """
+            for d in /box /tmp /var/tmp /run/lock /dev/shm; do
+              [ -e "$d/left" ] && echo "$d: left over"
+              (mkdir -p "$d/left/deeper" && echo x > "$d/left/deeper/file" && ln -s /box/main.sh "$d/left/link") 2>/dev/null && echo "$d: written"
+            done
             (echo 'echo changed' >> /box/main.sh) 2>/dev/null && echo "program changed"
-            (echo x > /box/left) 2>/dev/null && echo "file left in /box"
-            (echo x > /tmp/left) 2>/dev/null && echo "scratch written"
             echo done
-            """, Ct);
+            """;
+        await using var session = await fixture.Sandbox.OpenSessionAsync("shell", Ct);
+        await session.WriteSourceAsync(source, Ct);
 
         await session.ProtectProgramAsync(Ct);
-        var run = await session.RunProgramAsync(null, SandboxRunRequest.DefaultLimits, null, Ct);
+        var first = await session.RunProgramAsync(null, SandboxRunRequest.DefaultLimits, null, Ct);
+        await session.ClearScratchAsync(Ct);
+        var second = await session.RunProgramAsync(null, SandboxRunRequest.DefaultLimits, null, Ct);
 
-        Assert.Equal("scratch written\ndone\n", run.StdoutText);
+        Assert.Contains("/tmp: written\n", first.StdoutText, StringComparison.Ordinal);
+        Assert.Contains("/dev/shm: written\n", first.StdoutText, StringComparison.Ordinal);
+        Assert.DoesNotContain("/box: written", first.StdoutText, StringComparison.Ordinal);
+        Assert.DoesNotContain("program changed", first.StdoutText, StringComparison.Ordinal);
+        Assert.EndsWith("done\n", first.StdoutText, StringComparison.Ordinal);
+        Assert.Equal(first.StdoutText, second.StdoutText);
     }
 
     [Fact]

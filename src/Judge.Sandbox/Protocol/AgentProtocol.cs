@@ -29,6 +29,7 @@ internal enum MessageType : ushort
     Run = 0x0006,
     Reseed = 0x0007,
     Mkdir = 0x0008,
+    ClearDirectory = 0x0009,
     Error = 0x7FFF,
 }
 

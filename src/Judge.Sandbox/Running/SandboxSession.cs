@@ -93,6 +93,18 @@ public sealed class SandboxSession : IAsyncDisposable
     public Task ProtectProgramAsync(CancellationToken cancellationToken) =>
         ExecuteAsRootAsync(["sh", "-c", $"chown -R 0:0 {GuestCommand.WorkDirectory} && chmod -R go-w {GuestCommand.WorkDirectory}"], cancellationToken);
 
+    /// <summary>
+    /// Between two runs of the program (the tests of a submission): empties every directory it may write to (the
+    /// guest image's world-writable ones), so that no run sees what an earlier one left there.
+    /// </summary>
+    public async Task ClearScratchAsync(CancellationToken cancellationToken)
+    {
+        foreach (var directory in ScratchDirectories)
+        {
+            await TimedAsync(() => _vm.ClearDirectoryAsync(directory, cancellationToken));
+        }
+    }
+
     public Task<ProcessResult> ExecuteAsync(GuestCommand command, CancellationToken cancellationToken) =>
         TimedAsync(() => _vm.RunAsync(command, cancellationToken));
 
@@ -114,6 +126,9 @@ public sealed class SandboxSession : IAsyncDisposable
             _release();
         }
     }
+
+    /// <summary>The guest image's world-writable directories (a namespace sandbox lacks /run/lock, and its /var/tmp is read-only).</summary>
+    private static readonly string[] ScratchDirectories = ["/tmp", "/var/tmp", "/run/lock", "/dev/shm"];
 
     private static readonly ResourceLimits MaintenanceLimits = new() { WallTime = TimeSpan.FromSeconds(30), OutputBytes = 4096 };
 

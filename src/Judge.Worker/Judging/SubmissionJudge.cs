@@ -74,8 +74,13 @@ public sealed class SubmissionJudge(
                     var row = testCase.Row;
                     var input = await testData.GetAsync(row.InputSha256, cancellationToken);
 
-                    // What a test costs in the sandbox: its input and its run (checking is apart).
+                    // What a test costs in the sandbox: clean scratch space, its input, its run (checking is apart).
                     var runClock = Stopwatch.StartNew();
+                    if (tests.Count > 0)
+                    {
+                        await session.ClearScratchAsync(cancellationToken);
+                    }
+
                     await session.WriteProtectedFileAsync(InputPath, input, cancellationToken);
                     var run = await session.ExecuteAsync(command, cancellationToken);
                     executeMs += runClock.Elapsed.TotalMilliseconds;

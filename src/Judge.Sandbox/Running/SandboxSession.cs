@@ -133,15 +133,13 @@ public sealed class SandboxSession : IAsyncDisposable
     private static readonly ResourceLimits MaintenanceLimits = new() { WallTime = TimeSpan.FromSeconds(30), OutputBytes = 4096 };
 
     /// <summary>Runs a judge's own command as root in the sandbox (set-up between runs, never the program); failing is an error.</summary>
-    public async Task<ProcessResult> ExecuteAsRootAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
+    public async Task ExecuteAsRootAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
         var result = await ExecuteAsync(new GuestCommand(argv) { Uid = 0, Gid = 0, WorkingDirectory = "/", Limits = MaintenanceLimits }, cancellationToken);
         if (!result.Succeeded)
         {
             throw new SandboxVmException($"A judge command ({string.Join(' ', argv)}) failed in {VmId}: exit {result.ExitCode}, signal {result.Signal}; {result.StderrText.Trim()}");
         }
-
-        return result;
     }
 
     private static string GuestPath(string path) => path.StartsWith('/') ? path : $"{GuestCommand.WorkDirectory}/{path}";

@@ -66,12 +66,9 @@ internal sealed class AgentClient(Stream stream) : IAsyncDisposable
             .Int(FileTag.Uid, uid)
             .Int(FileTag.Gid, gid).Payload, cancellationToken);
 
-    /// <summary>Empties a guest directory (a missing one counts as empty); returns how many entries were removed.</summary>
-    public async Task<long> ClearDirectoryAsync(string path, CancellationToken cancellationToken)
-    {
-        var reply = await RequestAsync(MessageType.ClearDirectory, new FieldWriter().String(FileTag.Path, path).Payload, cancellationToken);
-        return reply.Int(1) ?? 0;
-    }
+    /// <summary>Empties a guest directory (a missing one counts as empty).</summary>
+    public Task ClearDirectoryAsync(string path, CancellationToken cancellationToken) =>
+        RequestAsync(MessageType.ClearDirectory, new FieldWriter().String(FileTag.Path, path).Payload, cancellationToken);
 
     public async Task<GuestFileContent> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken)
     {

@@ -85,7 +85,7 @@ internal sealed class AgentVm : IVm
     public Task MkdirAsync(string path, int mode, int uid, int gid, CancellationToken cancellationToken) =>
         CallAsync((agent, ct) => agent.MkdirAsync(path, mode, uid, gid, ct), _options.AgentReplyMargin, $"MKDIR {path}", cancellationToken);
 
-    public Task<long> ClearDirectoryAsync(string path, CancellationToken cancellationToken) =>
+    public Task ClearDirectoryAsync(string path, CancellationToken cancellationToken) =>
         CallAsync((agent, ct) => agent.ClearDirectoryAsync(path, ct), _options.AgentReplyMargin, $"CLEAR_DIR {path}", cancellationToken);
 
     public Task<GuestFileContent> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken) =>

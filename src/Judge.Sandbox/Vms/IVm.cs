@@ -44,8 +44,8 @@ internal interface IVm : IAsyncDisposable
 
     Task MkdirAsync(string path, int mode, int uid, int gid, CancellationToken cancellationToken);
 
-    /// <summary>Empties a directory (a missing one counts as empty); returns how many entries were removed.</summary>
-    Task<long> ClearDirectoryAsync(string path, CancellationToken cancellationToken);
+    /// <summary>Empties a directory (a missing one counts as empty).</summary>
+    Task ClearDirectoryAsync(string path, CancellationToken cancellationToken);
 
     Task<GuestFileContent> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken);
 

@@ -1,59 +1,30 @@
 using Judge.Sandbox;
+using Judge.Sandbox.Calibration;
+using Judge.Sandbox.Languages;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Judge.Fleet.IntegrationTests;
 
 /// <summary>
 /// Integration tests: the same submissions get the same verdicts whichever isolation judges them, because time limits
-/// are scaled by the speed the worker measured at start. The programs do the calibration's kind of work (a sieve and a
-/// hash), which a TCG VM runs several times slower than the reference host (C: 3.5-3.8x here, where a pure integer
-/// loop is only 1.1x): the accepted one takes about 0.4 of the limit on the reference host, so under TCG it needs about
-/// 1.5 s against the 1 s limit, and passes only because the limit is scaled.
+/// are scaled by the speed the worker measured at start. The programs are the C calibration program (a sieve and a
+/// hash) with more rounds, work a TCG VM runs several times slower than the reference host (3.5-3.8x here, where a
+/// pure integer loop is only 1.1x): the accepted one takes about 0.4 of the limit on the reference host, so under TCG
+/// it needs about 1.5 s against the 1 s limit, and passes only because the limit is scaled.
 /// </summary>
 [Collection(Fleet.Name)]
 public sealed class IsolationVerdictTests(FleetFixture fleet)
 {
-    /// <summary>The input: rounds of work, about 3 ms each on the reference host.</summary>
-    private const long Rounds = 137;
     private const int TimeLimitMs = 1000;
 
-    private const string Program = """
-        #include <stdio.h>
-        #include <string.h>
-
-        #define N 1000000
-        static unsigned char composite[N];
-
-        int main(void)
-        {
-            long rounds, primes = 0;
-            unsigned int hash = 2166136261u, x = 12345;
-            if (scanf("%ld", &rounds) != 1)
-                return 1;
-            for (long round = 0; round < rounds * REPEAT; round++) {
-                memset(composite, 0, sizeof composite);
-                primes = 0;
-                for (long i = 2; i < N; i++)
-                    if (!composite[i]) {
-                        primes++;
-                        for (long j = i * i; j < N; j += i)
-                            composite[j] = 1;
-                    }
-                for (long k = 0; k < N; k++) {
-                    x = x * 1103515245u + 12345u;
-                    hash = (hash ^ (x >> 16)) * 16777619u;
-                }
-            }
-            printf("%ld %u\n", primes, hash);
-            return 0;
-        }
-        """;
+    /// <summary>The C calibration program, 80 rounds of about 3 ms each on the reference host.</summary>
+    private static readonly string Calibration = SpeedCalibrator.ProgramFor(LanguageRegistry.C);
 
     /// <summary>About 0.4 s of CPU on the reference host.</summary>
-    private static readonly string Accepted = Program.Replace("REPEAT", "1", StringComparison.Ordinal);
+    private static readonly string Accepted = WithRounds(137);
 
-    /// <summary>The same work 25 times over: about 10 s of CPU on the reference host, ten times the limit.</summary>
-    private static readonly string TooSlow = Program.Replace("REPEAT", "25", StringComparison.Ordinal);
+    /// <summary>About 10 s of CPU on the reference host, ten times the limit.</summary>
+    private static readonly string TooSlow = WithRounds(137 * 25);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -140,8 +111,16 @@ public sealed class IsolationVerdictTests(FleetFixture fleet)
             title = "Sieve",
             timeLimitMs = TimeLimitMs,
             memoryLimitMb = 64,
-            tests = new[] { new { name = "only", input = $"{Rounds}\n", answer = $"78498 {Hash(Rounds * 1_000_000)}\n", sample = false } },
+            // The primes below the sieve's 10^6, and the hash after a million LCG steps per round.
+            tests = new[] { new { name = "only", input = "", answer = $"78498 {Hash(137 * 1_000_000)}\n", sample = false } },
         });
+    }
+
+    private static string WithRounds(int rounds)
+    {
+        const string defined = "#define ROUNDS 80";
+        Assert.Contains(defined, Calibration, StringComparison.Ordinal);
+        return Calibration.Replace(defined, $"#define ROUNDS {rounds}", StringComparison.Ordinal);
     }
 
     private static uint Hash(long iterations)

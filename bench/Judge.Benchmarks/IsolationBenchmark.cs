@@ -452,7 +452,7 @@ public static class IsolationBenchmark
             "around it. Sandbox: one session per workload (compiled once), test limits as the worker sets them; wall = host-side round trip of the RUN " +
             "request; agent = the agent's own fork-to-exit time (WallMs); CPU = the run's cgroup (CpuMs). Fleet: one worker process per isolation, " +
             $"{runs} submissions (after one untimed) of a C a+b solution to a {FleetTests}-test problem, one at a time; per test = the worker's execute " +
-            $"time (for each of the {FleetTests} tests: clearing the scratch directories, writing its input, the RUN round trip) / {FleetTests}, agent = mean WallMs of the tests; native = the solution run on the {FleetTests} inputs, total / {FleetTests}.");
+            $"time (for each of the {FleetTests} tests: writing its input, the RUN round trip, in which the run gets its own fresh scratch directories and IPC) / {FleetTests}, agent = mean WallMs of the tests; native = the solution run on the {FleetTests} inputs, total / {FleetTests}.");
         text.AppendLine("- milliseconds, min / median / max; ratio and overhead are of medians (overhead = median − native median).");
         text.AppendLine();
         text.AppendLine("| workload | launcher | wall per run (host) | agent wall | ÷ native | overhead per run (ms) |");

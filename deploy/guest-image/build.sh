@@ -16,10 +16,10 @@
 #
 # Cache layout (every directory appears by an atomic rename, so it is complete or absent):
 #   layers/rootfs-<key>/   rootfs.sqfs, languages.tsv, packages.tsv    (minutes to build)
-#                          tree/: rootfs.sqfs unpacked, the read-only root of namespace sandboxes
 #   layers/kernel-<key>/   vmlinux, modules/, kernel-release, kernel-package
 #   guest-image/<version>/ vmlinux, initramfs.cpio.gz, rootfs.sqfs, manifest.json, packages.tsv,
-#                          judge-agent (run on the host by namespace sandboxes), root -> the layer's tree/
+#                          judge-agent (run on the host by namespace sandboxes), root/ (empty: a worker
+#                          mounts rootfs.sqfs there, read-only, as the root of its namespace sandboxes)
 #                          (vmlinux and rootfs.sqfs are hard links into the layers)
 #   debs/, apt/            downloaded packages and package lists, reused across rebuilds
 #   logs/                  output of the last layer builds
@@ -30,7 +30,7 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 started=$SECONDS
 
-PROTOCOL_VERSION=1   # docs/agent-protocol.md; the host refuses images with another version
+PROTOCOL_VERSION=2   # docs/agent-protocol.md; the host refuses images with another version
 SUITE=bookworm
 MIRROR=${JUDGE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${JUDGE_DEBIAN_SECURITY_MIRROR-http://deb.debian.org/debian-security}
@@ -120,18 +120,8 @@ else
   touch "$rootfs_dir/.complete"
   log "rootfs layer $rootfs_key: built in $((SECONDS - t)) s"
 fi
-# Namespace sandboxes bind the root's directories read-only: they need it as a tree. Unpacking the
-# squashfs (rather than keeping debootstrap's tree) makes both sandboxes see the very same files.
-if [[ ! -f "$rootfs_dir/tree/.complete" ]]; then
-  t=$SECONDS
-  remove_tree "$rootfs_dir/tree.tmp"
-  unsquashfs -q -n -d "$rootfs_dir/tree.tmp" "$rootfs_dir/rootfs.sqfs" >&2 || die "unsquashfs of the rootfs layer failed"
-  mkdir -p "$rootfs_dir/tree.tmp/box"
-  touch "$rootfs_dir/tree.tmp/.complete"
-  remove_tree "$rootfs_dir/tree"
-  mv -T "$rootfs_dir/tree.tmp" "$rootfs_dir/tree"
-  log "rootfs layer $rootfs_key: unpacked for namespace sandboxes in $((SECONDS - t)) s"
-fi
+# Namespace sandboxes once had the squashfs unpacked here; they mount it now.
+remove_tree "$rootfs_dir/tree"
 if [[ -f "$kernel_dir/.complete" ]]; then
   log "kernel layer $kernel_key: cached"
 else
@@ -193,7 +183,7 @@ ln "$kernel_dir/vmlinux" "$tmp_image/vmlinux" 2>/dev/null || cp "$kernel_dir/vml
 mv "$work/initramfs.cpio.gz" "$tmp_image/"
 cp "$rootfs_dir/packages.tsv" "$tmp_image/packages.tsv"
 install -m 0755 "$agent_bin" "$tmp_image/judge-agent"
-ln -s "../../layers/rootfs-$rootfs_key/tree" "$tmp_image/root"
+mkdir -m 0755 "$tmp_image/root"
 
 json_str() {
   local s=$1

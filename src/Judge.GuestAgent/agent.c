@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <linux/random.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -110,24 +109,7 @@ int write_small_file_at(int dirfd, const char *path, const char *val) {
     return k == (ssize_t)strlen(val) ? 0 : -1;
 }
 
-int mkdir_parents(const char *path) {
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n >= sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i < n; i++) {
-        if (buf[i] != '/' || buf[i - 1] == '/') continue;
-        buf[i] = 0;
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST) return -1;
-        buf[i] = '/';
-    }
-    return 0;
-}
-
-static int write_fd_all(int fd, const uint8_t *p, size_t n) {
+int write_fd_all(int fd, const uint8_t *p, size_t n) {
     while (n > 0) {
         ssize_t k = write(fd, p, n);
         if (k < 0 && errno == EINTR) continue;
@@ -177,42 +159,6 @@ static void handle_ping(struct req *r) {
     send_frame(&o, T_PING | T_REPLY, r->id);
 }
 
-/* ---- CLEAR_DIR ---------------------------------------------------------------------------------- */
-
-static int64_t cleared;
-static int clear_errno;
-
-/* Depth first, so directories are empty when removed; the directory itself (level 0) stays. */
-static int clear_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st;
-    if (ftw->level == 0) return 0;
-    if ((flag == FTW_DP ? rmdir(path) : unlink(path)) == 0) cleared++;
-    else if (!clear_errno) clear_errno = errno;
-    return 0;
-}
-
-/* Empties a directory a run could write to, between runs (nothing of the run is alive then: its cgroup was
- * emptied). Symlinks are removed, not followed. Not FTW_MOUNT: on the VM's overlay root, files report the upper
- * layer's st_dev, unlike their directory, and would be skipped as if on another mount (a judged program cannot
- * mount anything). A missing directory has nothing to clear. */
-static void handle_clear_dir(struct req *r) {
-    char *path;
-    if (req_path(r, 1, NULL, true, &path) < 0) return;
-    cleared = 0;
-    clear_errno = 0;
-    struct stat st;
-    if (lstat(path, &st) < 0 && errno == ENOENT) {
-        /* nothing there */
-    } else if (nftw(path, clear_entry, 32, FTW_DEPTH | FTW_PHYS) < 0 || clear_errno) {
-        send_error(r->id, E_IO, "%s: clearing: %s", path, strerror(clear_errno ? clear_errno : errno));
-        return;
-    }
-    struct out o;
-    out_init(&o);
-    out_int(&o, 1, cleared);
-    send_frame(&o, T_CLEAR_DIR | T_REPLY, r->id);
-}
-
 /* ---- WRITE_FILE / MKDIR ------------------------------------------------------------------------- */
 
 static void handle_write_file(struct req *r) {
@@ -225,13 +171,8 @@ static void handle_write_file(struct req *r) {
     struct field data = {.len = 0, .val = NULL};
     req_find(r, 2, &data);
 
-    if (mkdir_parents(path) < 0) {
-        send_error(r->id, E_IO, "%s: creating parent directories: %s", path, strerror(errno));
-        return;
-    }
-    /* O_NONBLOCK: a FIFO planted by a run must not hang the agent (it fails with ENXIO instead). */
-    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-                        (append ? O_APPEND : O_TRUNC), (mode_t)mode);
+    /* O_NONBLOCK: a FIFO at the path must not hang the agent (it fails with ENXIO instead). */
+    int fd = path_open(path, O_WRONLY | O_CREAT | O_NONBLOCK | (append ? O_APPEND : O_TRUNC), (mode_t)mode, true);
     struct stat st;
     const char *what = "open";
     if (fd < 0) goto fail;
@@ -259,7 +200,7 @@ not_regular:
 fail:;
     int e = errno;
     if (fd >= 0) close(fd);
-    send_error(r->id, E_IO, "%s: %s: %s", path, what, strerror(e));
+    send_error(r->id, E_IO, "%s: %s: %s", path, what, path_strerror(e));
 }
 
 static void handle_mkdir(struct req *r) {
@@ -268,13 +209,8 @@ static void handle_mkdir(struct req *r) {
     if (req_path(r, 1, NULL, true, &path) < 0 || req_int(r, 3, 0755, 0, 07777, &mode) < 0 ||
         req_int(r, 4, 0, 0, MAX_ID, &uid) < 0 || req_int(r, 5, 0, 0, MAX_ID, &gid) < 0)
         return;
-    const char *what = "creating parent directories";
-    int fd = -1;
-    if (mkdir_parents(path) < 0) goto fail;
-    what = "mkdir";
-    if (mkdir(path, (mode_t)mode) < 0 && errno != EEXIST) goto fail;
-    what = "open"; /* existing directory (not a symlink to one): re-own and re-mode it */
-    fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const char *what = "mkdir"; /* an existing directory (not a symlink to one) is re-owned and re-moded */
+    int fd = path_mkdir(path, (mode_t)mode);
     if (fd < 0) goto fail;
     what = "fchown";
     if (fchown(fd, (uid_t)uid, (gid_t)gid) < 0) goto fail;
@@ -288,7 +224,7 @@ static void handle_mkdir(struct req *r) {
 fail:;
     int e = errno;
     if (fd >= 0) close(fd);
-    send_error(r->id, E_IO, "%s: %s: %s", path, what, strerror(e));
+    send_error(r->id, E_IO, "%s: %s: %s", path, what, path_strerror(e));
 }
 
 /* ---- READ_FILE ---------------------------------------------------------------------------------- */
@@ -306,7 +242,7 @@ static void handle_read_file(struct req *r) {
     struct out o;
     out_init(&o);
     /* O_NONBLOCK: opening a FIFO must not block; non-regular files are refused below. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fd = path_open(path, O_RDONLY | O_NONBLOCK, 0, false);
     struct stat st;
     if (fd < 0) goto fail;
     what = "fstat";
@@ -352,7 +288,7 @@ fail:;
     int e = errno;
     if (fd >= 0) close(fd);
     out_free(&o);
-    send_error(r->id, E_IO, "%s: %s: %s", path, what, strerror(e));
+    send_error(r->id, E_IO, "%s: %s: %s", path, what, path_strerror(e));
 }
 
 /* ---- RESEED ------------------------------------------------------------------------------------- */
@@ -407,20 +343,26 @@ static void handle_reseed(struct req *r) {
 
 static void on_sigchld(int sig) { (void)sig; /* only interrupts blocking calls; reaping is done in the loop */ }
 
-int main(int argc, char **argv) {
-    if (argc > 1 && strcmp(argv[1], "--namespace") == 0) ns_enter(argc, argv); /* sets ns_mode */
-    else is_init = getpid() == 1;
-
-    /* Keep fds 0-2 taken (by /dev/null if the kernel gave us none), so that no pipe or file we open
-     * later lands there and gets clobbered by a child's dup2(). */
-    for (int fd = 0; fd < 3; fd++)
-        if (fcntl(fd, F_GETFD) < 0) {
-            int n = open("/dev/null", O_RDWR);
-            if (n >= 0 && n != fd) {
-                dup2(n, fd);
-                close(n);
-            }
+/* The agent keeps nothing it was started with but its log: stdin and stdout (in namespace mode the worker's
+ * own log) become /dev/null, and so does stderr in a VM, which logs to the kernel. Keeping 0-2 taken also means
+ * no pipe or file the agent opens later lands there and gets clobbered by a child's dup2(). */
+static void quiet_stdio(void) {
+    for (int fd = 0; fd < 3; fd++) {
+        if (fd == 2 && !is_init && fcntl(fd, F_GETFD) >= 0) continue;
+        int n = open("/dev/null", O_RDWR);
+        if (n >= 0 && n != fd) {
+            dup2(n, fd);
+            close(n);
         }
+    }
+}
+
+int main(int argc, char **argv) {
+    /* Whatever started us may have left descriptors open; none may reach a run, or be reached through
+     * /proc/self/fd by a path lookup. */
+    close_range(3, ~0U, 0);
+    if (argc > 1 && strcmp(argv[1], "--namespace") == 0) ns_enter(argc, argv); /* sets ns_mode and run_cpus */
+    else is_init = getpid() == 1;
 
     struct sigaction sa = {.sa_handler = on_sigchld}; /* no SA_RESTART: read()/poll() return EINTR */
     sigemptyset(&sa.sa_mask);
@@ -438,7 +380,10 @@ int main(int argc, char **argv) {
         const char *dev = is_init ? NULL : getenv("JUDGE_AGENT_DEVICE");
         if (!is_init) prctl(PR_SET_CHILD_SUBREAPER, 1); /* orphans of runs come to us, as they would to PID 1 */
         port_open(dev);
+        long online = sysconf(_SC_NPROCESSORS_ONLN); /* a VM's programs may spread over all its vCPUs */
+        run_cpus = online > 0 ? (int)online : 1;
     }
+    quiet_stdio();
     send_hello(T_READY, 0);
     log_info("ready");
 
@@ -447,7 +392,7 @@ int main(int argc, char **argv) {
         read_request(&r);
         switch (r.type) {
         case T_HELLO: case T_PING: case T_WRITE_FILE: case T_READ_FILE:
-        case T_RUN: case T_RESEED: case T_MKDIR: case T_CLEAR_DIR:
+        case T_RUN: case T_RESEED: case T_MKDIR:
             if (!req_wellformed(&r)) {
                 send_error(r.id, E_MALFORMED, "malformed payload (a field overruns it)");
                 break;
@@ -460,7 +405,6 @@ int main(int argc, char **argv) {
             case T_RUN: handle_run(&r); break;
             case T_RESEED: handle_reseed(&r); break;
             case T_MKDIR: handle_mkdir(&r); break;
-            case T_CLEAR_DIR: handle_clear_dir(&r); break;
             }
             break;
         default:

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #define AGENT_VERSION "1.0.0"
-#define PROTOCOL_VERSION 1
+#define PROTOCOL_VERSION 2
 
 #define FRAME_MAGIC 0x3141474Au /* "JGA1" little-endian */
 #define HEADER_SIZE 16
@@ -25,7 +25,6 @@ enum msg_type {
     T_RUN = 0x0006,
     T_RESEED = 0x0007,
     T_MKDIR = 0x0008,
-    T_CLEAR_DIR = 0x0009,
     T_ERROR = 0x7FFF,
     T_REPLY = 0x8000, /* reply type = request type | T_REPLY */
 };
@@ -55,8 +54,17 @@ int read_small_file(const char *path, char *buf, size_t size); /* NUL-terminated
 int write_small_file(const char *path, const char *val);        /* -1 + errno on error */
 int read_small_file_at(int dirfd, const char *path, char *buf, size_t size); /* the same, relative to dirfd */
 int write_small_file_at(int dirfd, const char *path, const char *val);
-/* mkdir -p of every parent of `path` (not the last component), mode 0755, owned by the agent (root). */
-int mkdir_parents(const char *path);
+int write_fd_all(int fd, const uint8_t *p, size_t n); /* -1 + errno on error */
+
+/* ---- paths the host names (path.c): resolved without following any symbolic or magic link ---- */
+#define PATH_BUF 4096     /* longest path the host may name, NUL included */
+#define PATH_LEAF_MAX 255 /* NAME_MAX */
+/* openat() of `path` (absolute) through an O_NOFOLLOW walk from the root; "." and ".." are EINVAL, a
+ * symbolic link anywhere is ELOOP. `create_parents` makes missing directories on the way (root's, 0755). */
+int path_open(const char *path, int flags, mode_t mode, bool create_parents);
+/* mkdir of `path` (parents created), or the directory already there; returns it opened O_RDONLY. */
+int path_mkdir(const char *path, mode_t mode);
+const char *path_strerror(int err); /* strerror, with ELOOP explained */
 
 /* ---- outgoing frames (proto.c) ---- */
 struct out {
@@ -127,11 +135,36 @@ extern const char *ns_image_version;
 /* Parses the --namespace command line, enters the namespaces and returns in the sandbox's first
  * process, set up, with the control socket adopted as the port; exits on failure. */
 void ns_enter(int argc, char **argv);
+
+/* ---- what confines every run (confine.c) ---- */
+/* The directories a run may write to in the guest image (the world-writable ones, and /dev/shm): each run
+ * gets a fresh tmpfs on each that exists. tests/Judge.Sandbox.IntegrationTests finds every directory a run
+ * can write to and checks that nothing written there survives the run, so a new one in the image shows. */
+#define SCRATCH_DIRS "/tmp", "/var/tmp", "/run/lock", "/dev/shm"
+#define SCRATCH_INODES 65536  /* files and directories per scratch tmpfs; its size is the run's memory limit */
+#define PROC_OPTIONS "hidepid=invisible" /* /proc of VMs and namespace sandboxes: other users' processes unseen */
+#define HIDDEN_MAX 8          /* read-only or hidden paths per run, each */
+/* A run's own view of the file system, made by its child in new mount and IPC namespaces. */
+struct view {
+    char *readonly[HIDDEN_MAX]; /* bound read-only */
+    size_t nreadonly;
+    char *hidden[HIDDEN_MAX];   /* covered by an empty read-only tmpfs */
+    size_t nhidden;
+};
+/* Enters the run's view (as root, before the child drops privileges); -1 with errno and the path or
+ * step that failed in *failed. Paths that do not exist are skipped: there is nothing to protect. */
+int view_enter(const struct view *v, int64_t mem, const char **failed);
+/* MS_REMOUNT | MS_BIND | MS_RDONLY of a mount, keeping the flags it has (locked in a user namespace). */
+int remount_readonly(const char *path, unsigned long extra);
 int drop_capability_bounding_set(void);
 int install_seccomp_filter(void);
+/* CPUs a run's processes may use, whatever affinity they set themselves: the namespace sandbox's cpuset,
+ * or every CPU of the VM. The watch loop sleeps no longer than the CPU limit could take on all of them. */
+extern int run_cpus;
 
 /* ---- the cgroups of runs (cgroup.c) ---- */
-#define CG_MAX_FDS 3
+#define CG_MAX_FDS 3 /* hierarchies runs get groups in: v2, or v1 memory, pids and cpuacct */
+#define CG1_BASES 4  /* v1 hierarchies of a namespace sandbox: those, and its cpuset */
 struct cg {
     char name[32]; /* run-N; empty when there is none */
 };
@@ -152,6 +185,19 @@ void cg_remove(struct cg *c);
 void cg_sweep(void);
 
 /* ---- RUN (run.c) ---- */
+enum run_tag {
+    RUN_ARGV = 1, RUN_ENV = 2, RUN_CWD = 3, RUN_STDIN_DATA = 4, RUN_STDIN_PATH = 5, RUN_STDOUT_PATH = 6,
+    RUN_UID = 7, RUN_GID = 8, RUN_CPU_MS = 10, RUN_WALL_MS = 11, RUN_MEMORY = 12, RUN_PIDS = 13,
+    RUN_OUTPUT_CAP = 14, RUN_FSIZE = 15, RUN_NOFILE = 16, RUN_STACK = 17, RUN_KILL_ON_OUTPUT = 18,
+    RUN_READONLY_PATH = 19, RUN_HIDDEN_PATH = 20,
+};
+enum run_reply_tag {
+    RUN_R_EXIT_CODE = 1, RUN_R_SIGNAL = 2, RUN_R_CPU_US = 3, RUN_R_WALL_US = 4, RUN_R_PEAK_MEMORY = 5,
+    RUN_R_OOM = 6, RUN_R_LIMIT = 7, RUN_R_STDOUT = 8, RUN_R_STDERR = 9, RUN_R_STDOUT_OVER = 10,
+    RUN_R_STDERR_OVER = 11, RUN_R_SPAWN_US = 12, RUN_R_PROCESS_US = 13, RUN_R_USER_US = 14, RUN_R_SYSTEM_US = 15,
+};
+/* The limit that stopped a run (reply tag 7). */
+enum limit_reason { LIMIT_NONE = 0, LIMIT_CPU = 1, LIMIT_WALL = 2, LIMIT_OUTPUT = 3, LIMIT_MEMORY = 4 };
 void handle_run(struct req *r);
 
 #endif

@@ -67,7 +67,12 @@ static void cgroup_favor_dynmods(void) {
 void init_system(void) {
     if (!is_init) return; /* dev mode on a workstation: touch nothing */
 
+    /* Each run makes its own mount namespace (confine.c); nothing it mounts there may propagate back. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) log_err("making / private: %s", strerror(errno));
     ensure_mount("/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, PROC_SUPER_MAGIC);
+    /* A run sees its own processes only: not the agent, not what runs as another user. */
+    if (mount(NULL, "/proc", NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, PROC_OPTIONS) < 0)
+        log_err("remounting /proc with %s: %s", PROC_OPTIONS, strerror(errno));
     ensure_mount("/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, SYSFS_MAGIC);
     ensure_mount("/dev", "devtmpfs", MS_NOSUID, "mode=0755", TMPFS_MAGIC);
     ensure_mount("/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", TMPFS_MAGIC); /* POSIX shm, semaphores */

@@ -3,25 +3,25 @@
  *
  *   judge-agent --namespace --root IMAGE_ROOT --socket PATH --image-version V --name NAME
  *               [--uid-base N] [--cpu N] [--memory BYTES] [--pids N]
- *               (--cgroup2 BASE | --cgroup1 MEMORY_BASE PIDS_BASE CPUACCT_BASE)
+ *               (--cgroup2 BASE | --cgroup1 MEMORY_BASE PIDS_BASE CPUACCT_BASE CPUSET_BASE)
  *
  * as root. This first process (the "outer" one) stays on the host: it makes the sandbox's cgroups
- * BASE/NAME (whole-sandbox memory and process limits) with BASE/NAME/agent for the agent itself,
- * delegates them to the sandbox's root user, joins BASE/NAME/agent (the host removes the groups after
- * the sandbox ends), connects to the host's control socket, pins itself to one CPU and
- * clones the sandbox's first process into new user, mount, PID, network, IPC and UTS namespaces; it
- * writes the user namespace's ID maps (sandbox IDs 0-65535 are host IDs N..N+65535, so even the
- * sandbox's root is an unprivileged host user), then waits and exits with it. If the outer process is
- * killed, the sandbox's first process gets SIGKILL (PR_SET_PDEATHSIG), and with it the whole PID
- * namespace goes.
+ * BASE/NAME (whole-sandbox memory and process limits, and the one CPU its cpuset allows) with
+ * BASE/NAME/agent for the agent itself, delegates them to the sandbox's root user, joins BASE/NAME/agent
+ * (the host removes the groups after the sandbox ends), connects to the host's control socket, pins
+ * itself to its CPU and clones the sandbox's first process into new user, mount, PID, network, IPC and
+ * UTS namespaces; it writes the user namespace's ID maps (sandbox IDs 0-65535 are host IDs N..N+65535, so
+ * even the sandbox's root is an unprivileged host user), then waits and exits with it. If the outer
+ * process is killed, the sandbox's first process gets SIGKILL (PR_SET_PDEATHSIG), and with it the whole
+ * PID namespace goes. The cpuset, not the affinity, is what holds a program to its CPU: affinity is
+ * something a program may set for itself.
  *
  * The first process builds the sandbox's root: a small tmpfs with the image's top-level directories
  * bound read-only (and its top-level symlinks copied), tmpfs on /tmp, /box and /dev/shm, a /dev with
- * only null, zero, full, random and urandom, a fresh /proc, no /sys and no cgroup file system (the
- * cgroups are reached through directory fds opened on the host). Then pivot_root, the host's root
- * detached, hostname "judge", and it becomes the sandbox's root user and serves the protocol.
- * Each RUN's child additionally drops every capability from its bounding set and installs a seccomp
- * filter (below) after PR_SET_NO_NEW_PRIVS. */
+ * only null, zero, full, random and urandom, a fresh /proc that shows a user only its own processes,
+ * no /sys and no cgroup file system: the sandbox's own cgroups are bound into /run/judge/cgroup (root's,
+ * 0700), so that no descriptor the agent holds leads outside the sandbox. Then pivot_root, the host's
+ * root detached, hostname "judge", and it becomes the sandbox's root user and serves the protocol. */
 #define _GNU_SOURCE
 #include "agent.h"
 
@@ -29,15 +29,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/audit.h>
-#include <linux/capability.h>
-#include <linux/filter.h>
 #include <linux/sched.h>
-#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +40,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -68,7 +62,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 }
 
 struct options {
-    const char *root, *socket, *name, *cg2, *cg1[3];
+    const char *root, *socket, *name, *cg2, *cg1[CG1_BASES];
     long uid_base, cpu, memory, pids;
 };
 
@@ -88,8 +82,8 @@ static void parse(int argc, char **argv, struct options *o) {
         else if (!strcmp(a, "--pids")) o->pids = strtol(VALUE(), NULL, 10);
         else if (!strcmp(a, "--cgroup2")) o->cg2 = VALUE();
         else if (!strcmp(a, "--cgroup1")) {
-            if (i + 3 >= argc) die("--cgroup1 needs the memory, pids and cpuacct groups");
-            for (int k = 0; k < 3; k++) o->cg1[k] = argv[++i];
+            if (i + CG1_BASES >= argc) die("--cgroup1 needs the memory, pids, cpuacct and cpuset groups");
+            for (int k = 0; k < CG1_BASES; k++) o->cg1[k] = argv[++i];
         } else die("unknown argument '%s'", a);
 #undef VALUE
     }
@@ -115,8 +109,9 @@ static void cg_chown(int dirfd, const char *file, uid_t uid) {
     if (fchownat(dirfd, file, uid, uid, AT_EMPTY_PATH) < 0 && errno != ENOENT) die("chown %s: %s", *file ? file : ".", strerror(errno));
 }
 
-/* BASE/NAME with the sandbox-wide limits, and BASE/NAME/agent, which we join; returns BASE/NAME. */
-static int make_group(const char *base, const struct options *o, bool v2, const char *const *limits) {
+/* BASE/NAME with the sandbox-wide limits, and BASE/NAME/agent, which we join; returns BASE/NAME. A delegated
+ * group is the sandbox root's to make the run groups in; the cpuset group is not (its one CPU is the limit). */
+static int make_group(const char *base, const struct options *o, bool v2, bool delegate, const char *const *limits) {
     int base_fd = open_dir(base);
     if (mkdirat(base_fd, o->name, 0755) < 0) die("mkdir %s/%s: %s", base, o->name, strerror(errno));
     int fd = openat(base_fd, o->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -126,13 +121,14 @@ static int make_group(const char *base, const struct options *o, bool v2, const 
         if (l[1][0]) cg_set(fd, base, o->name, l[0], l[1]);
     if (v2) cg_set(fd, base, o->name, "cgroup.subtree_control", "+memory +pids +cpu");
     if (mkdirat(fd, "agent", 0755) < 0) die("mkdir %s/%s/agent: %s", base, o->name, strerror(errno));
-    /* Delegation: the sandbox's root makes the run groups and moves the runs into them. */
-    uid_t uid = (uid_t)o->uid_base;
-    cg_chown(fd, "", uid);
-    if (v2) {
-        cg_chown(fd, "cgroup.procs", uid);
-        cg_chown(fd, "cgroup.subtree_control", uid);
-        cg_chown(fd, "cgroup.threads", uid);
+    if (delegate) {
+        uid_t uid = (uid_t)o->uid_base;
+        cg_chown(fd, "", uid);
+        if (v2) {
+            cg_chown(fd, "cgroup.procs", uid);
+            cg_chown(fd, "cgroup.subtree_control", uid);
+            cg_chown(fd, "cgroup.threads", uid);
+        }
     }
     cg_set(fd, base, o->name, "agent/cgroup.procs", "0");
     return fd;
@@ -180,19 +176,8 @@ static void mnt(const char *src, const char *dst, const char *type, unsigned lon
     if (mount(src, dst, type, flags, data) < 0) die("mount %s on %s: %s", src ? src : type ? type : "(remount)", dst, strerror(errno));
 }
 
-/* Read-only remount of a bind mount. Flags the source mount has (nosuid, nodev, noexec) are kept:
- * in a user namespace they are locked and dropping one fails. */
 static void remount_ro(const char *path, unsigned long extra) {
-    struct statvfs sv;
-    if (statvfs(path, &sv) < 0) die("statvfs %s: %s", path, strerror(errno));
-    unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY | extra;
-    if (sv.f_flag & ST_NOSUID) flags |= MS_NOSUID;
-    if (sv.f_flag & ST_NODEV) flags |= MS_NODEV;
-    if (sv.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
-    if (sv.f_flag & ST_NOATIME) flags |= MS_NOATIME;
-    if (sv.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
-    if (sv.f_flag & ST_RELATIME) flags |= MS_RELATIME;
-    mnt(NULL, path, NULL, flags, NULL);
+    if (remount_readonly(path, extra) < 0) die("read-only remount of %s: %s", path, strerror(errno));
 }
 
 static void make_dir(const char *path, mode_t mode) {
@@ -257,9 +242,39 @@ static void make_dev(const char *newroot) {
     mnt("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,uid=0,gid=0");
 }
 
+/* The sandbox's own groups of the hierarchies the agent makes run groups in (v2: one; v1: memory, pids and
+ * cpuacct), opened by path in our mount namespace, which a bind mount's source must be in. */
+static int open_groups(const struct options *o, int fds[CG_MAX_FDS]) {
+    int n = o->cg2 ? 1 : CG_MAX_FDS;
+    for (int k = 0; k < n; k++) fds[k] = open_dir(path_of("%s/%s", o->cg2 ? o->cg2 : o->cg1[k], o->name));
+    return n;
+}
+
+/* Binds the groups under NEWROOT/run/judge/cgroup (root's, 0700: no run can reach them) and, once the root
+ * is pivoted, hands the bind mounts to cgroup.c in place of the host's directories: `..` from them stays in
+ * the sandbox. */
+static void bind_groups(const char *newroot, const int fds[CG_MAX_FDS], int n) {
+    make_dir(path_of("%s/run/judge", newroot), 0700);
+    make_dir(path_of("%s/run/judge/cgroup", newroot), 0700);
+    for (int k = 0; k < n; k++) {
+        const char *dst = path_of("%s/run/judge/cgroup/%d", newroot, k);
+        make_dir(dst, 0700);
+        char src[32];
+        snprintf(src, sizeof src, "/proc/self/fd/%d", fds[k]);
+        mnt(src, dst, NULL, MS_BIND, NULL);
+    }
+}
+
+static void adopt_groups(int n) {
+    int fds[CG_MAX_FDS];
+    for (int k = 0; k < n; k++) fds[k] = open_dir(path_of("/run/judge/cgroup/%d", k));
+    if (n == 1) cg_use_v2(fds[0]);
+    else cg_use_v1(fds[0], fds[1], fds[2]);
+}
+
 /* The new root is staged on a tmpfs mounted over the host's /tmp (as bubblewrap does): a path every
  * user can walk, and the mount is private to our mount namespace. */
-static void build_root(int image_fd) {
+static void build_root(int image_fd, const int group_fds[CG_MAX_FDS], int groups) {
     const char *newroot = "/tmp", *path;
     char data[64], image[64];
     /* Nothing we mount may propagate back to the host. */
@@ -280,9 +295,10 @@ static void build_root(int image_fd) {
     mnt("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, data);
     path = path_of("%s/proc", newroot);
     make_dir(path, 0555);
-    mnt("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    mnt("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, PROC_OPTIONS);
     path = path_of("%s/run", newroot);
     make_dir(path, 0755);
+    bind_groups(newroot, group_fds, groups);
 
     if (chdir(newroot) < 0) die("chdir %s: %s", newroot, strerror(errno));
     if (syscall(SYS_pivot_root, ".", ".") < 0) die("pivot_root: %s", strerror(errno));
@@ -293,25 +309,48 @@ static void build_root(int image_fd) {
 
 /* ---- entry -------------------------------------------------------------------------------------- */
 
+/* The first line of BASE/file, for a value a child group must repeat (cpuset.mems on cgroup v1). */
+static const char *parent_value(const char *base, const char *file, char *buf, size_t size) {
+    const char *path = path_of("%s/%s", base, file);
+    if (read_small_file(path, buf, size) < 0) die("%s: %s", path, strerror(errno));
+    buf[strcspn(buf, "\n")] = 0;
+    return buf;
+}
+
+/* The sandbox's groups, made and joined by the outer process. */
+static void make_groups(const struct options *o) {
+    char memory[32] = "", pids[32] = "", cpu[32] = "";
+    if (o->memory > 0) snprintf(memory, sizeof memory, "%ld", o->memory);
+    if (o->pids > 0) snprintf(pids, sizeof pids, "%ld", o->pids);
+    if (o->cpu >= 0) snprintf(cpu, sizeof cpu, "%ld", o->cpu);
+    if (o->cg2) {
+        const char *const limits[] = {"memory.max", memory, "memory.swap.max", o->memory > 0 ? "0" : "", "pids.max", pids,
+                                      "cpuset.cpus", cpu, NULL};
+        close(make_group(o->cg2, o, true, true, limits));
+        return;
+    }
+    char mems[64];
+    const char *const mem[] = {"memory.limit_in_bytes", memory, NULL}, *const pid[] = {"pids.max", pids, NULL},
+                      *const none[] = {NULL},
+                      /* v1 cpusets start empty: a group takes no process until it has CPUs and memory nodes, and
+                       * clone_children gives the agent's group the same */
+                      *const cpus[] = {"cpuset.cpus", cpu, "cpuset.mems", parent_value(o->cg1[3], "cpuset.mems", mems, sizeof mems),
+                                       "cgroup.clone_children", "1", NULL};
+    close(make_group(o->cg1[0], o, false, true, mem));
+    close(make_group(o->cg1[1], o, false, true, pid));
+    close(make_group(o->cg1[2], o, false, true, none));
+    close(make_group(o->cg1[3], o, false, false, cpus));
+}
+
 void ns_enter(int argc, char **argv) {
     struct options o;
     parse(argc, argv, &o);
     ns_mode = true;
     if (geteuid() != 0) die("must be started as root (it maps a range of host user IDs and manages cgroups)");
 
-    char memory[32] = "", pids[32] = "";
-    if (o.memory > 0) snprintf(memory, sizeof memory, "%ld", o.memory);
-    if (o.pids > 0) snprintf(pids, sizeof pids, "%ld", o.pids);
-    if (o.cg2) {
-        const char *const limits[] = {"memory.max", memory, "memory.swap.max", o.memory > 0 ? "0" : "", "pids.max", pids, NULL};
-        cg_use_v2(make_group(o.cg2, &o, true, limits));
-    } else {
-        const char *const mem[] = {"memory.limit_in_bytes", memory, NULL}, *const pid[] = {"pids.max", pids, NULL},
-                          *const none[] = {NULL};
-        int m = make_group(o.cg1[0], &o, false, mem), p = make_group(o.cg1[1], &o, false, pid),
-            c = make_group(o.cg1[2], &o, false, none);
-        cg_use_v1(m, p, c);
-    }
+    make_groups(&o);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    run_cpus = o.cpu >= 0 ? 1 : online > 0 ? (int)online : 1;
     if (o.cpu >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
@@ -355,63 +394,14 @@ void ns_enter(int argc, char **argv) {
      * sandbox's root may not; and opened in our own mount namespace, which a bind mount requires. */
     int image_fd = open(o.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (image_fd < 0) die("image root %s: %s", o.root, strerror(errno));
+    int group_fds[CG_MAX_FDS], groups = open_groups(&o, group_fds);
     /* Then: files we create must belong to a user mapped in our namespace (else EOVERFLOW). */
     if (userns && (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
         die("becoming the sandbox's root: %s", strerror(errno));
-    build_root(image_fd);
+    build_root(image_fd, group_fds, groups);
     close(image_fd);
+    for (int k = 0; k < groups; k++) close(group_fds[k]);
+    adopt_groups(groups);
     prctl(PR_SET_DUMPABLE, 0); /* runs cannot open /proc/1/fd or attach to us */
     port_adopt(sock);
-}
-
-/* ---- what every RUN child gets ------------------------------------------------------------------ */
-
-int drop_capability_bounding_set(void) {
-    for (int cap = 0; cap <= 63; cap++)
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return -1;
-    return 0;
-}
-
-/* Denied with EPERM: what a judged program never needs and what widens the kernel's attack surface.
- * clone3 gets ENOSYS (its flags are behind a pointer, out of seccomp's reach), so libc falls back to
- * clone, whose namespace flags are checked. Other architectures' entry points (int 0x80, x32) are
- * refused outright. */
-static const int denied[] = {
-    SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev, SYS_mount, SYS_umount2, SYS_pivot_root, SYS_chroot,
-    SYS_swapon, SYS_swapoff, SYS_reboot, SYS_kexec_load, SYS_kexec_file_load, SYS_init_module, SYS_finit_module,
-    SYS_delete_module, SYS_unshare, SYS_setns, SYS_acct, SYS_settimeofday, SYS_clock_settime, SYS_clock_adjtime,
-    SYS_adjtimex, SYS_iopl, SYS_ioperm, SYS_bpf, SYS_perf_event_open, SYS_keyctl, SYS_add_key, SYS_request_key,
-    SYS_userfaultfd, SYS_open_by_handle_at, SYS_name_to_handle_at, SYS_syslog, SYS_quotactl, SYS_lookup_dcookie,
-    SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_fspick, SYS_move_mount, SYS_open_tree, SYS_mount_setattr,
-    SYS_io_uring_setup, SYS_io_uring_enter, SYS_io_uring_register, SYS_vhangup, SYS_sethostname, SYS_setdomainname,
-    SYS_uselib, SYS_kcmp, SYS_pidfd_getfd,
-};
-
-#define NS_FLAGS (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
-
-int install_seccomp_filter(void) {
-    enum { N = sizeof denied / sizeof denied[0] };
-    struct sock_filter f[8 + 2 * N + 8];
-    size_t n = 0;
-#define ADD(...) f[n++] = (struct sock_filter)__VA_ARGS__
-    ADD(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
-    ADD(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
-    ADD(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
-    ADD(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
-    ADD(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1)); /* x32 */
-    ADD(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
-    for (size_t i = 0; i < N; i++) {
-        ADD(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i], 0, 1));
-        ADD(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
-    }
-    ADD(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1));
-    ADD(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
-    ADD(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3));
-    ADD(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]))); /* low 32 bits of flags */
-    ADD(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, NS_FLAGS, 0, 1));
-    ADD(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
-    ADD(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-#undef ADD
-    struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
-    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
 }

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,15 +35,33 @@ struct run {
     struct field stdin_data;
     bool has_stdin_data;
     int64_t uid, gid, cpu_ms, wall_ms, mem, pids, cap, fsize, nofile, stack, out_kill;
+    struct view view;
     struct cg cg; /* this run's cgroup; empty name until created */
 };
+
+int run_cpus = 1;
 
 static const char *const default_env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8", NULL};
 
 /* ---- request ------------------------------------------------------------------------------------ */
 
+/* A repeated path field into `paths` (at most HIDDEN_MAX). */
+static int parse_paths(struct req *r, const struct field *f, char **paths, size_t *n) {
+    if (*n == HIDDEN_MAX) {
+        send_error(r->id, E_INVALID, "field %u: more than %d paths", f->tag, HIDDEN_MAX);
+        return -1;
+    }
+    if (req_str(r, f, &paths[*n]) < 0) return -1;
+    if (paths[*n][0] != '/') {
+        send_error(r->id, E_INVALID, "field %u: path '%s' is not absolute", f->tag, paths[*n]);
+        return -1;
+    }
+    (*n)++;
+    return 0;
+}
+
 static int parse_run(struct req *r, struct run *R) {
-    size_t argc = req_count(r, 1), envc = req_count(r, 2);
+    size_t argc = req_count(r, RUN_ARGV), envc = req_count(r, RUN_ENV);
     if (argc == 0) {
         send_error(r->id, E_MALFORMED, "missing required field 1 (argv)");
         return -1;
@@ -58,8 +75,10 @@ static int parse_run(struct req *r, struct run *R) {
     size_t off = 0, ai = 0, ei = 0;
     struct field f;
     while (req_next(r, &off, &f)) {
-        if (f.tag == 1 && req_str(r, &f, &R->argv[ai++]) < 0) return -1;
-        if (f.tag == 2) {
+        if (f.tag == RUN_ARGV && req_str(r, &f, &R->argv[ai++]) < 0) return -1;
+        if (f.tag == RUN_READONLY_PATH && parse_paths(r, &f, R->view.readonly, &R->view.nreadonly) < 0) return -1;
+        if (f.tag == RUN_HIDDEN_PATH && parse_paths(r, &f, R->view.hidden, &R->view.nhidden) < 0) return -1;
+        if (f.tag == RUN_ENV) {
             if (req_str(r, &f, &R->envp[ei]) < 0) return -1;
             if (R->envp[ei][0] == '=' || !strchr(R->envp[ei], '=')) {
                 send_error(r->id, E_INVALID, "env entry '%s' is not KEY=VALUE", R->envp[ei]);
@@ -77,14 +96,14 @@ static int parse_run(struct req *r, struct run *R) {
         send_error(r->id, E_INVALID, "argv[0] '%s' must be an absolute path or a name to look up in PATH", a0);
         return -1;
     }
-    R->has_stdin_data = req_find(r, 4, &R->stdin_data);
-    if (req_path(r, 3, "/box", false, &R->cwd) < 0 || req_path(r, 5, "/dev/null", false, &R->stdin_path) < 0 ||
-        req_path(r, 6, NULL, false, &R->stdout_path) < 0 || req_int(r, 7, 1000, 0, MAX_ID, &R->uid) < 0 ||
-        req_int(r, 8, 1000, 0, MAX_ID, &R->gid) < 0 || req_int(r, 10, 0, 0, INT64_MAX, &R->cpu_ms) < 0 ||
-        req_int(r, 11, 0, 0, INT64_MAX, &R->wall_ms) < 0 || req_int(r, 12, 0, 0, INT64_MAX, &R->mem) < 0 ||
-        req_int(r, 13, 0, 0, INT64_MAX, &R->pids) < 0 || req_int(r, 14, CAP_DEFAULT, 0, INT64_MAX, &R->cap) < 0 ||
-        req_int(r, 15, 0, 0, INT64_MAX, &R->fsize) < 0 || req_int(r, 16, 256, 0, INT64_MAX, &R->nofile) < 0 ||
-        req_int(r, 17, 0, 0, INT64_MAX, &R->stack) < 0 || req_int(r, 18, 1, 0, 1, &R->out_kill) < 0)
+    R->has_stdin_data = req_find(r, RUN_STDIN_DATA, &R->stdin_data);
+    if (req_path(r, RUN_CWD, "/box", false, &R->cwd) < 0 || req_path(r, RUN_STDIN_PATH, "/dev/null", false, &R->stdin_path) < 0 ||
+        req_path(r, RUN_STDOUT_PATH, NULL, false, &R->stdout_path) < 0 || req_int(r, RUN_UID, 1000, 0, MAX_ID, &R->uid) < 0 ||
+        req_int(r, RUN_GID, 1000, 0, MAX_ID, &R->gid) < 0 || req_int(r, RUN_CPU_MS, 0, 0, INT64_MAX, &R->cpu_ms) < 0 ||
+        req_int(r, RUN_WALL_MS, 0, 0, INT64_MAX, &R->wall_ms) < 0 || req_int(r, RUN_MEMORY, 0, 0, INT64_MAX, &R->mem) < 0 ||
+        req_int(r, RUN_PIDS, 0, 0, INT64_MAX, &R->pids) < 0 || req_int(r, RUN_OUTPUT_CAP, CAP_DEFAULT, 0, INT64_MAX, &R->cap) < 0 ||
+        req_int(r, RUN_FSIZE, 0, 0, INT64_MAX, &R->fsize) < 0 || req_int(r, RUN_NOFILE, 256, 0, INT64_MAX, &R->nofile) < 0 ||
+        req_int(r, RUN_STACK, 0, 0, INT64_MAX, &R->stack) < 0 || req_int(r, RUN_KILL_ON_OUTPUT, 1, 0, 1, &R->out_kill) < 0)
         return -1;
     if (R->cpu_ms > MS_MAX) R->cpu_ms = MS_MAX;
     if (R->wall_ms > MS_MAX) R->wall_ms = MS_MAX;
@@ -116,14 +135,16 @@ static bool cg_empty(const struct cg *c, pid_t pid, int *status, bool *exited, i
 
 /* ---- the child ---------------------------------------------------------------------------------- */
 
-enum { S_CGROUP = 1, S_RLIMIT, S_STDIO, S_FDS, S_CAPS, S_SETGROUPS, S_SETGID, S_SETUID, S_NNP, S_SECCOMP, S_CHDIR, S_EXEC };
-static const char *const stage_names[] = {"", "joining the cgroup", "setrlimit", "dup2", "close_range", "PR_CAPBSET_DROP",
-                                          "setgroups", "setgid", "setuid", "PR_SET_NO_NEW_PRIVS", "seccomp", "chdir", "execve"};
+enum { S_CGROUP = 1, S_VIEW, S_RLIMIT, S_STDIO, S_FDS, S_CAPS, S_SETGROUPS, S_SETGID, S_SETUID, S_NNP, S_SECCOMP, S_CHDIR, S_EXEC };
+static const char *const stage_names[] = {"", "joining the cgroup", "making the run's view", "setrlimit", "dup2", "close_range",
+                                          "PR_CAPBSET_DROP", "setgroups", "setgid", "setuid", "PR_SET_NO_NEW_PRIVS", "seccomp", "chdir",
+                                          "execve"};
 /* Records the child sends up the report pipe: {0, 0, t} just before execve (t = CLOCK_MONOTONIC us,
- * the start of "process time"), {stage, errno, 0} when a step fails. */
+ * the start of "process time"), {stage, errno, 0, what} when a step fails. Smaller than PIPE_BUF. */
 struct report {
     int stage, err;
     int64_t t;
+    char what[256];
 };
 
 static int limit(int res, uint64_t v) {
@@ -148,15 +169,17 @@ static int set_limits(const struct run *R) {
 
 static void __attribute__((noreturn))
 run_child(const struct run *R, const int procs_fd[CG_MAX_FDS], int in_fd, int out_fd, int err_fd, int report_fd) {
-    struct report rep = {0, 0, 0};
-#define STEP(which, failed) \
-    if (failed) {           \
-        rep.stage = which;  \
-        goto fail;          \
+    struct report rep = {0, 0, 0, ""};
+    const char *failed = "";
+#define STEP(which, step_failed) \
+    if (step_failed) {           \
+        rep.stage = which;       \
+        goto fail;               \
     }
     setsid();
     for (int i = 0; i < CG_MAX_FDS; i++) /* "0" = the writing process */
         STEP(S_CGROUP, procs_fd[i] >= 0 && write(procs_fd[i], "0", 1) != 1);
+    STEP(S_VIEW, view_enter(&R->view, R->mem, &failed) < 0);
     STEP(S_RLIMIT, set_limits(R) < 0);
     /* Handlers are reset by execve, but ignored signals (SIGPIPE) and the mask are inherited. */
     for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
@@ -168,16 +191,17 @@ run_child(const struct run *R, const int procs_fd[CG_MAX_FDS], int in_fd, int ou
      * until execve closes it (O_CLOEXEC), which tells the parent that execve succeeded. */
     STEP(S_FDS, (report_fd > 3 && close_range(3, (unsigned)report_fd - 1, 0) < 0) ||
                     close_range((unsigned)report_fd + 1, ~0U, 0) < 0);
-    /* In namespace mode the host kernel is the sandbox's kernel: no capability may survive into a
-     * judged program, even through a set-id file, and the syscalls it never needs are denied (seccomp).
-     * The judge's own commands as the sandbox's root (setting up validators) keep their capabilities,
+    /* A judged program (or validator: any run that is not root) keeps no capability, even through a set-id
+     * file, and the syscalls it never needs are denied (seccomp). In namespace mode the host kernel is the
+     * sandbox's kernel; in a VM this is depth. The judge's own commands as root keep their capabilities,
      * which an empty bounding set would take from them at execve. */
-    STEP(S_CAPS, ns_mode && R->uid != 0 && drop_capability_bounding_set() < 0);
+    const bool judged = R->uid != 0;
+    STEP(S_CAPS, judged && drop_capability_bounding_set() < 0);
     STEP(S_SETGROUPS, setgroups(0, NULL) < 0);
     STEP(S_SETGID, setgid((gid_t)R->gid) < 0);
     STEP(S_SETUID, setuid((uid_t)R->uid) < 0);
     STEP(S_NNP, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0);
-    STEP(S_SECCOMP, ns_mode && install_seccomp_filter() < 0);
+    STEP(S_SECCOMP, judged && install_seccomp_filter() < 0);
     umask(022);
     STEP(S_CHDIR, chdir(R->cwd) < 0); /* after setuid: the run user must be able to enter it */
     environ = R->envp;                 /* execvp searches the PATH of the run's environment */
@@ -187,8 +211,11 @@ run_child(const struct run *R, const int procs_fd[CG_MAX_FDS], int in_fd, int ou
     if (write(report_fd, &rep, sizeof rep) < 0) { /* the parent then uses its own clock */ }
     execvp(R->argv[0], R->argv);
     rep.stage = S_EXEC;
+    failed = R->argv[0];
 fail:
     rep.err = errno;
+    if (rep.stage == S_CHDIR) failed = R->cwd;
+    snprintf(rep.what, sizeof rep.what, "%s", failed);
     if (write(report_fd, &rep, sizeof rep) < 0) { /* the parent then sees a plain exit 127 */ }
     _exit(127);
 #undef STEP
@@ -196,12 +223,37 @@ fail:
 
 /* ---- output capture ----------------------------------------------------------------------------- */
 
+/* One output stream of the run, read from its pipe: kept in memory (stdout captured, stderr), or copied into
+ * the file the host named for stdout. The program never holds that file, only the pipe, so it cannot
+ * change the file's mode or owner, or keep writing it after the run: what a validator reads afterwards is
+ * the agent's file, root's, written by the agent. */
 struct capture {
-    int fd;
+    int fd;          /* the pipe's read end; -1 at EOF */
+    int file;        /* the file stdout goes to, or -1 */
+    int file_err;    /* errno of a failed write to it */
     uint8_t *buf;
     size_t len, size, limit;
     bool over;
 };
+
+static size_t cap_keep(struct capture *c, const uint8_t *data, size_t n) {
+    size_t keep = c->limit - c->len < n ? c->limit - c->len : n;
+    if (keep && c->file >= 0) {
+        if (!c->file_err && write_fd_all(c->file, data, keep) < 0) c->file_err = errno;
+        return keep;
+    }
+    if (keep && c->len + keep > c->size) {
+        size_t size = c->size ? c->size * 2 : 65536;
+        if (size < c->len + keep) size = c->len + keep;
+        if (size > c->limit) size = c->limit;
+        uint8_t *p = realloc(c->buf, size);
+        if (!p) return 0;
+        c->buf = p;
+        c->size = size;
+    }
+    if (keep) memcpy(c->buf + c->len, data, keep);
+    return keep;
+}
 
 /* Reads what is available (up to `budget` bytes); keeps `limit` bytes, discards and flags the rest. */
 static void cap_read(struct capture *c, size_t budget) {
@@ -216,19 +268,7 @@ static void cap_read(struct capture *c, size_t budget) {
             return;
         }
         budget = budget > (size_t)k ? budget - (size_t)k : 0;
-        size_t keep = c->limit - c->len < (size_t)k ? c->limit - c->len : (size_t)k;
-        if (keep && c->len + keep > c->size) {
-            size_t size = c->size ? c->size * 2 : 65536;
-            if (size < c->len + keep) size = c->len + keep;
-            if (size > c->limit) size = c->limit;
-            uint8_t *p = realloc(c->buf, size);
-            if (!p) keep = 0;
-            else {
-                c->buf = p;
-                c->size = size;
-            }
-        }
-        if (keep) memcpy(c->buf + c->len, scratch, keep);
+        size_t keep = cap_keep(c, scratch, (size_t)k);
         c->len += keep;
         if ((size_t)k > keep) c->over = true;
     }
@@ -256,11 +296,129 @@ static void close_fd(int *fd) {
 
 /* ---- RUN ---------------------------------------------------------------------------------------- */
 
+/* Both ends of the run's stdio: the child's, and the agent's (stdin data to feed, stdout and stderr). */
+struct stdio {
+    int child_in, child_out, child_err, in_fd;
+    struct capture out, err;
+};
+
+/* Opens the run's stdio, as root, so that errors come back as IO with the path: stdin from data (a pipe)
+ * or a file; stdout captured, or copied into a file (root's, 0644, made or truncated); stderr captured.
+ * Host-named files go through path.c. -1 once the ERROR reply is sent. */
+static int open_stdio(struct req *r, const struct run *R, struct stdio *io) {
+    int p[2];
+    const char *path = R->stdin_path;
+    if (R->has_stdin_data) {
+        if (stdio_pipe(p, R) < 0) goto pipe_failed;
+        io->child_in = p[0];
+        io->in_fd = p[1];
+        set_nonblock(io->in_fd);
+    } else {
+        io->child_in = path_open(path, O_RDONLY | O_NONBLOCK, 0, false); /* a FIFO must not block us */
+        if (io->child_in < 0) goto io_failed;
+        clear_nonblock(io->child_in);
+    }
+    if (R->stdout_path) {
+        path = R->stdout_path;
+        io->out.file = path_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0644, false);
+        struct stat st;
+        if (io->out.file < 0 || fstat(io->out.file, &st) < 0) goto io_failed;
+        if (S_ISREG(st.st_mode) ? fchown(io->out.file, 0, 0) < 0 || fchmod(io->out.file, 0644) < 0 : !S_ISCHR(st.st_mode)) {
+            if (S_ISREG(st.st_mode)) goto io_failed;
+            send_error(r->id, E_IO, "%s: neither a regular file nor a character device", path);
+            return -1;
+        }
+    }
+    if (stdio_pipe(p, R) < 0) goto pipe_failed;
+    io->out.fd = p[0];
+    io->child_out = p[1];
+    set_nonblock(io->out.fd);
+    if (stdio_pipe(p, R) < 0) goto pipe_failed;
+    io->err.fd = p[0];
+    io->child_err = p[1];
+    set_nonblock(io->err.fd);
+    io->out.limit = io->err.limit = (size_t)R->cap;
+    return 0;
+io_failed:
+    send_error(r->id, E_IO, "%s: %s", path, path_strerror(errno));
+    return -1;
+pipe_failed:
+    send_error(r->id, E_INTERNAL, "stdio pipe: %s", strerror(errno));
+    return -1;
+}
+
+static void close_stdio(struct stdio *io) {
+    close_fd(&io->child_in);
+    close_fd(&io->child_out);
+    close_fd(&io->child_err);
+    close_fd(&io->in_fd);
+    close_fd(&io->out.fd);
+    close_fd(&io->out.file);
+    close_fd(&io->err.fd);
+    free(io->out.buf);
+    free(io->err.buf);
+}
+
+/* Feeds stdin, drains stdout and stderr and checks the limits until the main process exits; returns the
+ * limit the run was killed on, if any. */
+static int watch(const struct run *R, pid_t pid, int64_t t_fork, struct stdio *io, int *status, int64_t *t_exit) {
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* readable when it exits: no lag on exit */
+    const int64_t cpu_us = R->cpu_ms * 1000, wall_us = R->wall_ms * 1000;
+    size_t in_off = 0;
+    int reason = LIMIT_NONE;
+    bool exited = false;
+    int64_t last_kill = 0;
+    if (io->in_fd >= 0 && R->stdin_data.len == 0) close_fd(&io->in_fd);
+    for (;;) {
+        reap_children(pid, status, &exited, t_exit);
+        if (exited) break;
+        int64_t now = mono_us(), used = 0;
+        if (!reason) {
+            if (wall_us && now - t_fork >= wall_us) reason = LIMIT_WALL;
+            else if (cpu_us && (used = cg_cpu_usec(&R->cg)) >= cpu_us) reason = LIMIT_CPU;
+            else if (R->out_kill && io->out.over) reason = LIMIT_OUTPUT;
+        }
+        if (reason && now - last_kill >= 100000) {
+            cg_kill(&R->cg);
+            last_kill = now;
+        }
+        struct pollfd pf[4];
+        int n = 0, i_in = -1, i_out = -1, i_err = -1;
+        if (io->in_fd >= 0) pf[i_in = n++] = (struct pollfd){.fd = io->in_fd, .events = POLLOUT};
+        if (io->out.fd >= 0) pf[i_out = n++] = (struct pollfd){.fd = io->out.fd, .events = POLLIN};
+        if (io->err.fd >= 0) pf[i_err = n++] = (struct pollfd){.fd = io->err.fd, .events = POLLIN};
+        if (pidfd >= 0) pf[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+        /* Sleep until a limit could first be reached, not on a fixed tick: the run's CPU time grows at most
+         * run_cpus times as fast as the clock (the CPUs its processes may use, whatever affinity they set), and
+         * every wake-up of this loop on the program's CPU costs it cache and adds noise to its CPU time.
+         * Output and exit wake the loop anyway. Whatever the loop sees, the usage at the end decides. */
+        int timeout = TICK_MS;
+        if (!reason) {
+            int64_t until_us = MAX_SLEEP_MS * 1000;
+            if (cpu_us && (cpu_us - used) / run_cpus < until_us) until_us = (cpu_us - used) / run_cpus;
+            if (wall_us && t_fork + wall_us - now < until_us) until_us = t_fork + wall_us - now;
+            timeout = (int)(until_us / 1000 + 1);
+        }
+        if (poll(pf, (nfds_t)n, timeout) <= 0) continue; /* timeout or EINTR (SIGCHLD) */
+        if (i_in >= 0 && pf[i_in].revents) {
+            size_t left = R->stdin_data.len - in_off;
+            ssize_t w = write(io->in_fd, R->stdin_data.val + in_off, left < 65536 ? left : 65536);
+            if (w > 0) in_off += (size_t)w;
+            /* done, or EPIPE: the program closed stdin without reading it all, which is its right */
+            if (in_off == R->stdin_data.len || (w < 0 && errno != EAGAIN && errno != EINTR)) close_fd(&io->in_fd);
+        }
+        if (i_out >= 0 && pf[i_out].revents) cap_read(&io->out, READ_BUDGET);
+        if (i_err >= 0 && pf[i_err].revents) cap_read(&io->err, READ_BUDGET);
+    }
+    close_fd(&pidfd);
+    return reason;
+}
+
 void handle_run(struct req *r) {
     struct run R;
     memset(&R, 0, sizeof R);
-    struct capture out = {.fd = -1}, err = {.fd = -1};
-    int procs_fd[CG_MAX_FDS] = {-1, -1, -1}, child_in = -1, child_out = -1, child_err = -1, in_fd = -1, report[2] = {-1, -1}, pidfd = -1;
+    struct stdio io = {-1, -1, -1, -1, {.fd = -1, .file = -1}, {.fd = -1, .file = -1}};
+    int procs_fd[CG_MAX_FDS] = {-1, -1, -1}, report[2] = {-1, -1};
     pid_t pid = -1;
     int status = 0;
     bool exited = false;
@@ -282,43 +440,11 @@ void handle_run(struct req *r) {
         send_error(r->id, E_CGROUP, "%s: cannot open the file to join it: %s", R.cg.name, strerror(errno));
         goto done;
     }
-
-    /* stdio. Files are opened here, as root, so that errors come back as IO with the path. */
-    int p[2];
-    if (R.has_stdin_data) {
-        if (stdio_pipe(p, &R) < 0) goto pipe_failed;
-        child_in = p[0];
-        in_fd = p[1];
-        set_nonblock(in_fd);
-    } else {
-        child_in = open(R.stdin_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* a FIFO must not block us */
-        if (child_in < 0) {
-            send_error(r->id, E_IO, "%s: %s", R.stdin_path, strerror(errno));
-            goto done;
-        }
-        clear_nonblock(child_in);
+    if (open_stdio(r, &R, &io) < 0) goto done;
+    if (pipe2(report, O_CLOEXEC) < 0) {
+        send_error(r->id, E_INTERNAL, "report pipe: %s", strerror(errno));
+        goto done;
     }
-    if (R.stdout_path) {
-        child_out = open(R.stdout_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
-        struct stat st;
-        if (child_out < 0 || fstat(child_out, &st) < 0 ||
-            (S_ISREG(st.st_mode) && (fchown(child_out, (uid_t)R.uid, (gid_t)R.gid) < 0 || fchmod(child_out, 0644) < 0))) {
-            send_error(r->id, E_IO, "%s: %s", R.stdout_path, strerror(errno));
-            goto done;
-        }
-        clear_nonblock(child_out);
-    } else {
-        if (stdio_pipe(p, &R) < 0) goto pipe_failed;
-        out.fd = p[0];
-        child_out = p[1];
-        set_nonblock(out.fd);
-    }
-    if (stdio_pipe(p, &R) < 0) goto pipe_failed;
-    err.fd = p[0];
-    child_err = p[1];
-    set_nonblock(err.fd);
-    out.limit = err.limit = (size_t)R.cap;
-    if (pipe2(report, O_CLOEXEC) < 0) goto pipe_failed;
 
     int64_t t_fork = mono_us();
     pid = fork();
@@ -326,16 +452,16 @@ void handle_run(struct req *r) {
         send_error(r->id, E_INTERNAL, "fork: %s", strerror(errno));
         goto done;
     }
-    if (pid == 0) run_child(&R, procs_fd, child_in, child_out, child_err, report[1]);
+    if (pid == 0) run_child(&R, procs_fd, io.child_in, io.child_out, io.child_err, report[1]);
     for (int i = 0; i < CG_MAX_FDS; i++) close_fd(&procs_fd[i]);
-    close_fd(&child_in);
-    close_fd(&child_out);
-    close_fd(&child_err);
+    close_fd(&io.child_in);
+    close_fd(&io.child_out);
+    close_fd(&io.child_err);
     close_fd(&report[1]);
 
     /* Read reports until EOF, which comes when execve succeeds (O_CLOEXEC) or the child exits.
      * Records are smaller than PIPE_BUF, so each arrives whole. */
-    struct report ce = {0, 0, 0}, rec;
+    struct report ce = {0, 0, 0, ""}, rec;
     int64_t t_exec = 0;
     ssize_t k;
     while ((k = read(report[0], &rec, sizeof rec)) != 0) {
@@ -348,119 +474,67 @@ void handle_run(struct req *r) {
     close_fd(&report[0]);
     if (ce.stage != 0) { /* the child has _exit()ed or is about to; `done` cleans the cgroup up */
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-        const char *what = ce.stage == S_EXEC ? R.argv[0] : ce.stage == S_CHDIR ? R.cwd : "";
         if (ce.stage > S_EXEC) ce.stage = S_EXEC;
-        send_error(r->id, ce.stage == S_CGROUP ? E_CGROUP : E_EXEC_FAILED, "%s%s%s: %s", stage_names[ce.stage],
-                   *what ? " " : "", what, strerror(ce.err));
+        ce.what[sizeof ce.what - 1] = 0;
+        send_error(r->id, ce.stage == S_CGROUP ? E_CGROUP : ce.stage == S_VIEW ? E_IO : E_EXEC_FAILED, "%s%s%s: %s",
+                   stage_names[ce.stage], ce.what[0] ? " " : "", ce.what, path_strerror(ce.err));
         goto done;
     }
 
-    /* The watch loop: feed stdin, drain stdout/stderr, check the limits, until the main process exits. */
-    pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* readable when it exits: no lag on exit */
-    cpu_set_t cpus;
-    const int run_cpus = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 0 ? CPU_COUNT(&cpus) : 1;
-    const int64_t cpu_us = R.cpu_ms * 1000, wall_us = R.wall_ms * 1000;
-    size_t in_off = 0;
-    int reason = 0;
-    int64_t last_kill = 0;
-    if (in_fd >= 0 && R.stdin_data.len == 0) close_fd(&in_fd);
-    for (;;) {
-        reap_children(pid, &status, &exited, &t_exit);
-        if (exited) break;
-        int64_t now = mono_us(), used = 0;
-        if (!reason) {
-            if (wall_us && now - t_fork >= wall_us) reason = 2;
-            else if (cpu_us && (used = cg_cpu_usec(&R.cg)) >= cpu_us) reason = 1;
-            else if (R.out_kill && out.over) reason = 3;
-        }
-        if (reason && now - last_kill >= 100000) {
-            cg_kill(&R.cg);
-            last_kill = now;
-        }
-        struct pollfd pf[4];
-        int n = 0, i_in = -1, i_out = -1, i_err = -1;
-        if (in_fd >= 0) pf[i_in = n++] = (struct pollfd){.fd = in_fd, .events = POLLOUT};
-        if (out.fd >= 0) pf[i_out = n++] = (struct pollfd){.fd = out.fd, .events = POLLIN};
-        if (err.fd >= 0) pf[i_err = n++] = (struct pollfd){.fd = err.fd, .events = POLLIN};
-        pf[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-        /* Sleep until a limit could first be reached, not on a fixed tick: the run's CPU time grows at most
-         * run_cpus times as fast as the clock, and every wake-up of this loop on the program's CPU (a sandbox has
-         * one) costs it cache and adds noise to its CPU time. Output and exit wake the loop anyway. */
-        int timeout = TICK_MS;
-        if (!reason) {
-            int64_t until_us = MAX_SLEEP_MS * 1000;
-            if (cpu_us && (cpu_us - used) / run_cpus < until_us) until_us = (cpu_us - used) / run_cpus;
-            if (wall_us && t_fork + wall_us - now < until_us) until_us = t_fork + wall_us - now;
-            timeout = (int)(until_us / 1000 + 1);
-        }
-        if (poll(pf, (nfds_t)n, timeout) <= 0) continue; /* timeout or EINTR (SIGCHLD) */
-        if (i_in >= 0 && pf[i_in].revents) {
-            size_t left = R.stdin_data.len - in_off;
-            ssize_t w = write(in_fd, R.stdin_data.val + in_off, left < 65536 ? left : 65536);
-            if (w > 0) in_off += (size_t)w;
-            /* done, or EPIPE: the program closed stdin without reading it all, which is its right */
-            if (in_off == R.stdin_data.len || (w < 0 && errno != EAGAIN && errno != EINTR)) close_fd(&in_fd);
-        }
-        if (i_out >= 0 && pf[i_out].revents) cap_read(&out, READ_BUDGET);
-        if (i_err >= 0 && pf[i_err].revents) cap_read(&err, READ_BUDGET);
-    }
+    int reason = watch(&R, pid, t_fork, &io, &status, &t_exit);
 
     /* The main process is gone: take what it wrote, kill what is left, wait until the cgroup is empty. */
-    close_fd(&in_fd);
-    cap_read(&out, READ_BUDGET);
-    cap_read(&err, READ_BUDGET);
+    close_fd(&io.in_fd);
+    cap_read(&io.out, READ_BUDGET);
+    cap_read(&io.err, READ_BUDGET);
     if (!cg_empty(&R.cg, pid, &status, &exited, &t_exit)) log_err("%s: still populated after kill", R.cg.name);
-    cap_read(&out, SIZE_MAX); /* all writers are dead: reads end at EOF */
-    cap_read(&err, SIZE_MAX);
+    cap_read(&io.out, SIZE_MAX); /* all writers are dead: reads end at EOF */
+    cap_read(&io.err, SIZE_MAX);
     int64_t usage = cg_cpu_usec(&R.cg), peak = cg_peak(&R.cg), oom = cg_oom_kills(&R.cg), user, sys;
     cg_cpu_split(&R.cg, &user, &sys);
     cg_remove(&R.cg);
+    if (io.out.file >= 0 && (io.out.file_err || close(io.out.file) < 0)) {
+        int e = io.out.file_err ? io.out.file_err : errno;
+        io.out.file = -1;
+        send_error(r->id, E_IO, "%s: writing the run's stdout: %s", R.stdout_path, strerror(e));
+        goto done;
+    }
+    io.out.file = -1;
 
-    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    if (!reason && oom > 0) reason = 4;
-    if (!reason && R.out_kill && out.over) reason = 3;
-    /* The RLIMIT_CPU backstop fired before the cgroup watch noticed. */
-    if (!reason && cpu_us && usage >= cpu_us && (sig == SIGXCPU || sig == SIGKILL)) reason = 1;
+    /* Limits hold on what was used, not on what the watch loop happened to see: a run whose CPU time
+     * reached its limit by the end exceeded it, however it ended. */
+    if (!reason && oom > 0) reason = LIMIT_MEMORY;
+    if (!reason && R.cpu_ms && usage >= R.cpu_ms * 1000) reason = LIMIT_CPU;
+    if (!reason && R.out_kill && io.out.over) reason = LIMIT_OUTPUT;
 
     struct out o;
     out_init(&o);
-    out_int(&o, 1, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    out_int(&o, 2, sig);
-    out_int(&o, 3, usage > 0 ? usage : 0);
-    out_int(&o, 4, t_exit - t_fork);
-    out_int(&o, 5, peak > 0 ? peak : 0);
-    out_int(&o, 6, oom > 0);
-    out_int(&o, 7, reason);
-    out_bytes(&o, 8, out.buf, out.len);
-    out_bytes(&o, 9, err.buf, err.len);
-    out_int(&o, 10, out.over);
-    out_int(&o, 11, err.over);
-    out_int(&o, 12, t_exec - t_req);
-    out_int(&o, 13, t_exit - t_exec);
-    out_int(&o, 14, user > 0 ? user : 0);
-    out_int(&o, 15, sys > 0 ? sys : 0);
+    out_int(&o, RUN_R_EXIT_CODE, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    out_int(&o, RUN_R_SIGNAL, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    out_int(&o, RUN_R_CPU_US, usage > 0 ? usage : 0);
+    out_int(&o, RUN_R_WALL_US, t_exit - t_fork);
+    out_int(&o, RUN_R_PEAK_MEMORY, peak > 0 ? peak : 0);
+    out_int(&o, RUN_R_OOM, oom > 0);
+    out_int(&o, RUN_R_LIMIT, reason);
+    out_bytes(&o, RUN_R_STDOUT, io.out.buf, R.stdout_path ? 0 : io.out.len);
+    out_bytes(&o, RUN_R_STDERR, io.err.buf, io.err.len);
+    out_int(&o, RUN_R_STDOUT_OVER, io.out.over);
+    out_int(&o, RUN_R_STDERR_OVER, io.err.over);
+    out_int(&o, RUN_R_SPAWN_US, t_exec - t_req);
+    out_int(&o, RUN_R_PROCESS_US, t_exit - t_exec);
+    out_int(&o, RUN_R_USER_US, user > 0 ? user : 0);
+    out_int(&o, RUN_R_SYSTEM_US, sys > 0 ? sys : 0);
     send_frame(&o, T_RUN | T_REPLY, r->id);
-    goto done;
 
-pipe_failed:
-    send_error(r->id, E_INTERNAL, "stdio pipe: %s", strerror(errno));
 done:
     for (int i = 0; i < CG_MAX_FDS; i++) close_fd(&procs_fd[i]);
-    close_fd(&child_in);
-    close_fd(&child_out);
-    close_fd(&child_err);
-    close_fd(&in_fd);
-    close_fd(&out.fd);
-    close_fd(&err.fd);
+    close_stdio(&io);
     close_fd(&report[0]);
     close_fd(&report[1]);
-    close_fd(&pidfd);
     if (R.cg.name[0]) { /* failed before or during the spawn */
         cg_empty(&R.cg, pid, &status, &exited, &t_exit);
         cg_remove(&R.cg);
     }
-    free(out.buf);
-    free(err.buf);
     free(R.argv);
     if (R.envp != (char **)default_env) free(R.envp);
 }

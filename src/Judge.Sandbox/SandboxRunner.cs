@@ -271,7 +271,7 @@ public sealed class SandboxRunner : IAsyncDisposable
     /// <summary>The namespace launcher once a probe sandbox has answered; null (reason in _namespaceUnavailable) otherwise.</summary>
     private async Task<NamespaceLauncher?> StartNamespacesAsync(GuestImage image, string reason)
     {
-        var launcher = NamespaceLauncher.Create(_options, image, _loggerFactory, out _namespaceUnavailable);
+        (var launcher, _namespaceUnavailable) = await NamespaceLauncher.CreateAsync(_options, image, _loggerFactory, CancellationToken.None);
         if (launcher is null)
         {
             return null;

@@ -18,6 +18,10 @@ public sealed class BadInputTests(FleetFixture fleet)
         { "sum", "python", "", "source" },
         { "sum", "python", new string('#', 64 * 1024 + 1), "source" },
         { "", "python", "print(1)", "problem" },
+        // Text columns cannot hold NUL: refused by name, never a 500 from the database.
+        { "sum", "python", "print(1)\0", "source" },
+        { "sum\0", "python", "print(1)", "problem" },
+        { "sum", "python\0", "print(1)", "language" },
     };
 
     [Theory]
@@ -29,6 +33,16 @@ public sealed class BadInputTests(FleetFixture fleet)
         var errors = await ValidationErrorsAsync(response);
         Assert.True(errors.TryGetProperty(field, out var messages), $"no error for '{field}' in {errors}");
         Assert.NotEmpty(messages.EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_nul_in_a_lookup_is_a_bad_request_or_not_found_never_a_server_error()
+    {
+        using var list = await fleet.Client(fleet.AliceKey).GetAsync(new Uri("/api/submissions?problem=sum%00", UriKind.Relative), Ct);
+        using var problem = await fleet.Client(fleet.AliceKey).GetAsync(new Uri("/api/problems/sum%00", UriKind.Relative), Ct);
+
+        Assert.True((await ValidationErrorsAsync(list)).TryGetProperty("problem", out _));
+        Assert.True(problem.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest, $"{problem.StatusCode}"); // Kestrel refuses a NUL in a path
     }
 
     [Fact]

@@ -179,6 +179,36 @@ public sealed class FleetFixture : IAsyncLifetime
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
     }
 
+    /// <summary>A problem package's files: problem.yaml (unless null) and the others given.</summary>
+    public static (string Path, string Content)[] Package(string? problemYaml, params (string Path, string Content)[] files) =>
+        problemYaml is null ? files : [("problem.yaml", problemYaml), .. files];
+
+    /// <summary>Uploads a package of <paramref name="files"/> as a zip, as problem <paramref name="slug"/>.</summary>
+    public async Task<HttpResponseMessage> ImportPackageAsync((string Path, string Content)[] files, string slug)
+    {
+        using var buffer = new MemoryStream();
+        using (var archive = new System.IO.Compression.ZipArchive(buffer, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (path, content) in files)
+            {
+                await using var entry = new StreamWriter(archive.CreateEntry(path).Open());
+                await entry.WriteAsync(content);
+            }
+        }
+
+        using var body = new ByteArrayContent(buffer.ToArray());
+        body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/zip");
+        return await Client(AdminKey).PostAsync(new Uri($"/api/problems?slug={slug}", UriKind.Relative), body);
+    }
+
+    /// <summary>Uploads a package that must be accepted, and returns the created problem.</summary>
+    public async Task<JsonElement> CreatePackageAsync((string Path, string Content)[] files, string slug)
+    {
+        using var response = await ImportPackageAsync(files, slug);
+        Assert.True(response.StatusCode is System.Net.HttpStatusCode.Created, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
     /// <summary>Submits as <paramref name="key"/> (Alice by default) and returns the submission id.</summary>
     public async Task<Guid> SubmitAsync(string problem, string language, string source, string? key = null, string priority = "interactive")
     {

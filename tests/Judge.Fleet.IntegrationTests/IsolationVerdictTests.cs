@@ -1,7 +1,5 @@
-using Judge.Sandbox;
 using Judge.Sandbox.Calibration;
 using Judge.Sandbox.Languages;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Judge.Fleet.IntegrationTests;
 
@@ -34,8 +32,7 @@ public sealed class IsolationVerdictTests(FleetFixture fleet)
     [InlineData(Judge.Sandbox.Vms.Isolation.Tcg)]
     public async Task An_accepted_and_a_too_slow_submission_get_the_same_verdicts_under_each_isolation(Judge.Sandbox.Vms.Isolation isolation)
     {
-        var settings = SettingsFor(isolation);
-        if (await UnavailableAsync(isolation, settings) is { } reason)
+        if (await Isolations.UnavailableAsync(isolation, Ct) is { } reason)
         {
             Assert.Skip($"{isolation} isolation is not available on this host: {reason}");
         }
@@ -44,7 +41,7 @@ public sealed class IsolationVerdictTests(FleetFixture fleet)
         await fleet.StopWorkerAsync();
         try
         {
-            await fleet.StartWorkerAsync(settings);
+            await fleet.StartWorkerAsync(Isolations.SettingsFor(isolation));
             var accepted = await fleet.WaitForVerdictAsync(await fleet.SubmitAsync("sieve", "c", Accepted));
             var tooSlow = await fleet.WaitForVerdictAsync(await fleet.SubmitAsync("sieve", "c", TooSlow));
 
@@ -61,39 +58,6 @@ public sealed class IsolationVerdictTests(FleetFixture fleet)
         {
             await fleet.StopWorkerAsync();
             await fleet.StartWorkerAsync();
-        }
-    }
-
-    private static Dictionary<string, string?> SettingsFor(Judge.Sandbox.Vms.Isolation isolation) => isolation switch
-    {
-        Judge.Sandbox.Vms.Isolation.Namespace => new() { ["Sandbox:Isolation"] = "namespace" },
-        Judge.Sandbox.Vms.Isolation.Kvm => new() { ["Sandbox:Isolation"] = "vm", ["Sandbox:Accelerator"] = "auto" },
-        _ => new() { ["Sandbox:Isolation"] = "vm", ["Sandbox:Accelerator"] = "tcg" },
-    };
-
-    /// <summary>
-    /// Why this host cannot isolate so, or null. KVM is asked of a sandbox with the worker's settings: in auto mode it
-    /// probes (once per host kernel and image) whether a guest boots under KVM here, as a worker would.
-    /// </summary>
-    private static async Task<string?> UnavailableAsync(Judge.Sandbox.Vms.Isolation isolation, Dictionary<string, string?> settings)
-    {
-        var options = new SandboxOptions
-        {
-            Isolation = Enum.Parse<IsolationMode>(settings["Sandbox:Isolation"]!, ignoreCase: true),
-            Accelerator = settings.TryGetValue("Sandbox:Accelerator", out var accelerator) ? Enum.Parse<AcceleratorMode>(accelerator!, ignoreCase: true) : AcceleratorMode.Auto,
-            MaxConcurrentVms = 1,
-            WarmLanguages = { "shell" },
-            CalibrateSpeed = false,
-        };
-        try
-        {
-            await using var sandbox = new SandboxRunner(Microsoft.Extensions.Options.Options.Create(options), NullLoggerFactory.Instance);
-            await sandbox.StartAsync(Ct);
-            return sandbox.Isolation.Isolation == isolation ? null : sandbox.Isolation.Reason;
-        }
-        catch (Judge.Sandbox.Vms.SandboxVmException e)
-        {
-            return e.Message;
         }
     }
 

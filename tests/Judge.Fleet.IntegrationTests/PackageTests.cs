@@ -1,6 +1,4 @@
-using System.IO.Compression;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Judge.Cli.Problems;
@@ -27,10 +25,10 @@ public sealed class PackageTests(FleetFixture fleet)
     [InlineData("name: X\nvalidation: magic\n", "problem.yaml", 2, "validation must be 'default' or 'custom'")]
     public async Task A_broken_package_is_refused_naming_the_file_and_line_and_nothing_is_stored(string? yaml, string file, int? line, string reason)
     {
-        var files = Package(yaml, ("data/secret/1.in", "1"), ("data/secret/1.ans", "1"));
+        var files = FleetFixture.Package(yaml, ("data/secret/1.in", "1"), ("data/secret/1.ans", "1"));
         var slug = "broken-" + Guid.NewGuid().ToString("N")[..8];
 
-        using var response = await ImportAsync(files, slug);
+        using var response = await fleet.ImportPackageAsync(files, slug);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
@@ -44,7 +42,7 @@ public sealed class PackageTests(FleetFixture fleet)
     [Fact]
     public async Task A_missing_answer_file_is_refused_naming_the_input()
     {
-        using var response = await ImportAsync(Package("name: X\n", ("data/secret/7.in", "1")), "missing-ans");
+        using var response = await fleet.ImportPackageAsync(FleetFixture.Package("name: X\n", ("data/secret/7.in", "1")), "missing-ans");
 
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -141,12 +139,12 @@ public sealed class PackageTests(FleetFixture fleet)
     [Fact]
     public async Task A_scoring_problem_runs_every_group_and_reports_each_groups_score()
     {
-        var files = Package("problem_format_version: 2025-09\nname: Groups\ntype: scoring\nlimits:\n  time_limit: 5\n",
+        var files = FleetFixture.Package("problem_format_version: 2025-09\nname: Groups\ntype: scoring\nlimits:\n  time_limit: 5\n",
             ("data/sample/1.in", "1"), ("data/sample/1.ans", "1"),
             ("data/secret/easy/test_group.yaml", "max_score: 30\nscore_aggregation: sum\n"), ("data/secret/easy/1.in", "1"), ("data/secret/easy/1.ans", "1"),
             ("data/secret/easy/2.in", "2"), ("data/secret/easy/2.ans", "2"),
             ("data/secret/hard/test_group.yaml", "max_score: 70\nscore_aggregation: min\n"), ("data/secret/hard/1.in", "1000"), ("data/secret/hard/1.ans", "1000"));
-        await CreateAsync(files, "groups");
+        await fleet.CreatePackageAsync(files, "groups");
 
         var partial = await fleet.WaitForVerdictAsync(await fleet.SubmitAsync("groups", "python", "n = int(input())\nprint(n if n < 100 else 0)\n"));
         var half = await fleet.WaitForVerdictAsync(await fleet.SubmitAsync("groups", "python", "n = int(input())\nprint(n if n != 2 else 0)\n"));
@@ -164,11 +162,11 @@ public sealed class PackageTests(FleetFixture fleet)
     [Fact]
     public async Task A_time_limit_missing_from_the_package_is_derived_from_its_accepted_submissions()
     {
-        var files = Package("name: Derived\n", ("data/secret/1.in", "5"), ("data/secret/1.ans", "5"),
+        var files = FleetFixture.Package("name: Derived\n", ("data/secret/1.in", "5"), ("data/secret/1.ans", "5"),
             ("submissions/accepted/echo.py", Echo), ("submissions/accepted/Echo.java",
                 "public class Echo { public static void main(String[] a) throws Exception { System.out.println(new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine()); } }"));
 
-        using var response = await ImportAsync(files, "derived");
+        using var response = await fleet.ImportPackageAsync(files, "derived");
         var accepted = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal("calibrating", accepted.GetProperty("status").GetString());
@@ -188,9 +186,9 @@ public sealed class PackageTests(FleetFixture fleet)
     [Fact]
     public async Task A_package_whose_accepted_submission_fails_is_marked_failed_naming_it()
     {
-        var files = Package("name: Bad\n", ("data/secret/1.in", "5"), ("data/secret/1.ans", "5"), ("submissions/accepted/wrong.py", "print(6)\n"));
+        var files = FleetFixture.Package("name: Bad\n", ("data/secret/1.in", "5"), ("data/secret/1.ans", "5"), ("submissions/accepted/wrong.py", "print(6)\n"));
 
-        using var response = await ImportAsync(files, "bad-accepted");
+        using var response = await fleet.ImportPackageAsync(files, "bad-accepted");
         var problem = await WaitReadyAsync("bad-accepted");
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
@@ -201,11 +199,11 @@ public sealed class PackageTests(FleetFixture fleet)
     [Fact]
     public async Task Reimporting_the_same_package_makes_no_new_version_and_a_changed_one_does()
     {
-        var files = Package("name: V\nlimits:\n  memory: 128\n", ("data/secret/1.in", "1"), ("data/secret/1.ans", "1"), (".timelimit", "2"));
+        var files = FleetFixture.Package("name: V\nlimits:\n  memory: 128\n", ("data/secret/1.in", "1"), ("data/secret/1.ans", "1"), (".timelimit", "2"));
 
-        var first = await CreateAsync(files, "versions");
-        using var again = await ImportAsync(files, "versions");
-        var changed = await CreateAsync(files.Append(("data/secret/2.in", "2")).Append(("data/secret/2.ans", "2")).ToArray(), "versions");
+        var first = await fleet.CreatePackageAsync(files, "versions");
+        using var again = await fleet.ImportPackageAsync(files, "versions");
+        var changed = await fleet.CreatePackageAsync(files.Append(("data/secret/2.in", "2")).Append(("data/secret/2.ans", "2")).ToArray(), "versions");
 
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal(first.GetProperty("version").GetInt32(), (await again.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("version").GetInt32());
@@ -258,7 +256,7 @@ public sealed class PackageTests(FleetFixture fleet)
         var directory = Directory.CreateTempSubdirectory("judge-verify-");
         try
         {
-            var files = Package("name: Double\nlimits:\n  time_limit: 2\n", [("data/secret/1.in", "21\n"), ("data/secret/1.ans", "42\n"), .. submissions]);
+            var files = FleetFixture.Package("name: Double\nlimits:\n  time_limit: 2\n", [("data/secret/1.in", "21\n"), ("data/secret/1.ans", "42\n"), .. submissions]);
             foreach (var (path, content) in files)
             {
                 var file = Path.Combine(directory.FullName, path);
@@ -277,8 +275,8 @@ public sealed class PackageTests(FleetFixture fleet)
     /// <summary>Imports a one-test-per-word package and judges, for each word, a program that prints it.</summary>
     private async Task<Dictionary<string, JsonElement>> JudgeWordsAsync(string slug, string yaml, (string, string)[] validator, string[] words)
     {
-        var files = Package(yaml, [("data/secret/1.in", "x"), ("data/secret/1.ans", "x"), (".timelimit", "10"), .. validator]);
-        await CreateAsync(files, slug);
+        var files = FleetFixture.Package(yaml, [("data/secret/1.in", "x"), ("data/secret/1.ans", "x"), (".timelimit", "10"), .. validator]);
+        await fleet.CreatePackageAsync(files, slug);
         var ids = new Dictionary<string, Guid>();
         foreach (var word in words)
         {
@@ -296,30 +294,6 @@ public sealed class PackageTests(FleetFixture fleet)
 
     private static (string?, double) Verdict(JsonElement result) =>
         (result.GetProperty("verdict").GetString(), result.GetProperty("score").GetDouble());
-
-    private async Task<JsonElement> CreateAsync((string Path, string Content)[] files, string slug)
-    {
-        using var response = await ImportAsync(files, slug);
-        Assert.True(response.StatusCode is HttpStatusCode.Created, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync(Ct)}");
-        return await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
-    }
-
-    private async Task<HttpResponseMessage> ImportAsync((string Path, string Content)[] files, string slug)
-    {
-        using var buffer = new MemoryStream();
-        using (var archive = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            foreach (var (path, content) in files)
-            {
-                await using var entry = new StreamWriter(archive.CreateEntry(path).Open());
-                await entry.WriteAsync(content);
-            }
-        }
-
-        using var body = new ByteArrayContent(buffer.ToArray());
-        body.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
-        return await fleet.Client(fleet.AdminKey).PostAsync(new Uri($"/api/problems?slug={slug}", UriKind.Relative), body, Ct);
-    }
 
     private async Task<JsonElement> WaitReadyAsync(string slug)
     {
@@ -339,7 +313,4 @@ public sealed class PackageTests(FleetFixture fleet)
             await Task.Delay(300, deadline.Token);
         }
     }
-
-    private static (string Path, string Content)[] Package(string? problemYaml, params (string Path, string Content)[] files) =>
-        problemYaml is null ? files : [("problem.yaml", problemYaml), .. files];
 }

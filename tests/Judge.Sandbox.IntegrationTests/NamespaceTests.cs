@@ -20,7 +20,7 @@ public sealed class NamespaceTests(NamespaceSandboxFixture fixture)
         var result = await fixture.RunAsync("shell", """
             ls / | tr '\n' ' '; echo
             ls /dev | tr '\n' ' '; echo
-            tr '\0' ' ' < /proc/1/cmdline | cut -d' ' -f1-2
+            cat /proc/1/cmdline 2>/dev/null || echo "no /proc/1"
             ls /proc | grep -c '^[0-9]'
             hostname
             ls -d /work /sys /home 2>&1 | grep -c 'No such file'
@@ -29,10 +29,29 @@ public sealed class NamespaceTests(NamespaceSandboxFixture fixture)
         var lines = result.Run!.StdoutText.Split('\n');
         Assert.Equal("bin box dev etc lib lib64 opt proc root run sbin tmp usr var ", lines[0]);
         Assert.Equal("fd full null random shm stderr stdin stdout urandom zero ", lines[1]);
-        Assert.StartsWith(Path.Combine(fixture.Sandbox.Image!.Directory, "judge-agent") + " --namespace", lines[2], StringComparison.Ordinal);
-        Assert.InRange(int.Parse(lines[3], CultureInfo.InvariantCulture), 2, 6); // the agent, sh and its pipeline: no host process
+        Assert.Equal("no /proc/1", lines[2]); // the agent is another user's process, and /proc shows a user only its own
+        Assert.InRange(int.Parse(lines[3], CultureInfo.InvariantCulture), 1, 4); // sh and its pipeline: no agent, no host process
         Assert.Equal("judge", lines[4]);
         Assert.Equal("3", lines[5]);
+    }
+
+    [Fact]
+    public async Task Nothing_the_program_can_read_names_a_host_path()
+    {
+        // What a program could learn the host's layout from: its mounts (a bind mount shows its source's path), its
+        // cgroups, its own and every visible process's command line and environment.
+        var result = await fixture.RunAsync("shell", """
+            cat /proc/self/mountinfo /proc/self/cgroup
+            for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline; tr '\0' ' ' < $p/environ; echo; done 2>/dev/null
+            """);
+
+        var text = result.Run!.StdoutText;
+        Assert.Contains(" /usr ", text, StringComparison.Ordinal);
+        var image = fixture.Sandbox.Image!;
+        foreach (var hostPath in new[] { image.Directory, fixture.Options.WorkDirectory, "/judge/vm-", "/.cache/" })
+        {
+            Assert.DoesNotContain(hostPath, text, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -173,8 +173,11 @@ public static partial class ProblemsApi
     }
 
     /// <summary>A problem by slug, or by id when the text is a GUID.</summary>
+    /// <summary>The problem named by its id or slug; a name that is neither matches none (and never reaches the database).</summary>
     public static IQueryable<Problem> Find(IQueryable<Problem> problems, string slugOrId) =>
-        Guid.TryParse(slugOrId, out var id) ? problems.Where(p => p.Id == id) : problems.Where(p => p.Slug == slugOrId);
+        Guid.TryParse(slugOrId, out var id) ? problems.Where(p => p.Id == id)
+        : SlugPattern().IsMatch(slugOrId) ? problems.Where(p => p.Slug == slugOrId)
+        : problems.Where(p => false);
 
     public static ProblemHttpResult NotFound(string problem) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown problem", detail: $"There is no problem '{problem}'.");
@@ -255,6 +258,7 @@ public static partial class ProblemsApi
                     continue;
                 }
 
+                errors.Text($"tests[{i}].name", test.Name);
                 if (test.Input is null)
                 {
                     errors.Add($"tests[{i}].input", $"'tests[{i}].input' is required (it may be empty).");

@@ -143,6 +143,7 @@ public static class SubmissionsApi
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
+        errors.Text("problem", problem);
         if (verdict is not null && !Enum.TryParse<Verdict>(verdict, ignoreCase: false, out _))
         {
             errors.Add("verdict", $"Unknown verdict '{verdict}'. Known: {string.Join(", ", Enum.GetNames<Verdict>())}.");

@@ -19,12 +19,27 @@ public sealed class ValidationErrors
         list.Add(message);
     }
 
-    /// <summary>Adds an error when <paramref name="value"/> is missing or blank; returns whether it is present.</summary>
+    /// <summary>Adds an error when <paramref name="value"/> is missing, blank or not <see cref="Text"/>; returns whether it is usable.</summary>
     public bool Required(string field, string? value)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
             Add(field, $"'{field}' is required.");
+            return false;
+        }
+
+        return Text(field, value);
+    }
+
+    /// <summary>
+    /// Adds an error when <paramref name="value"/> holds a NUL character, which no text column can store: such a value is
+    /// refused, never stored altered. Source code is text to every compiler Judge runs, so a NUL in it is a client's mistake.
+    /// </summary>
+    public bool Text(string field, string? value)
+    {
+        if (value?.Contains('\0', StringComparison.Ordinal) == true)
+        {
+            Add(field, $"'{field}' contains a NUL character (U+0000) at position {value.IndexOf('\0', StringComparison.Ordinal)}; send text without it.");
             return false;
         }
 

@@ -33,7 +33,7 @@ public static class VerdictRules
                 return new RunVerdict(Verdict.OutputLimitExceeded, "output limit exceeded");
         }
 
-        // Output written to a file (for a custom validator) is bounded by RLIMIT_FSIZE, which ends the program with SIGXFSZ.
+        // A file the program writes itself is bounded by RLIMIT_FSIZE (the output limit), which ends it with SIGXFSZ.
         if (run.Signal == SigXfsz)
         {
             return new RunVerdict(Verdict.OutputLimitExceeded, "output limit exceeded (SIGXFSZ)");

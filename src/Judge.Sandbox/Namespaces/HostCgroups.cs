@@ -5,16 +5,19 @@ namespace Judge.Sandbox.Namespaces;
 
 /// <summary>
 /// Where namespace sandboxes get their cgroups on this host: cgroup v2 when the worker's own group offers the
-/// memory, pids and cpu controllers, else the v1 memory, pids and cpuacct hierarchies (hosts that bind those
-/// controllers to v1 and leave v2 empty, like ours). Sandboxes are made under a "judge" group inside the worker's
+/// memory, pids, cpu and cpuset controllers, else the v1 memory, pids, cpuacct and cpuset hierarchies (hosts that bind
+/// those controllers to v1 and leave v2 empty, like ours). Sandboxes are made under a "judge" group inside the worker's
 /// own group in each hierarchy, so the host's limits on the worker still hold; the agent's launcher makes each
-/// sandbox's group, and this class removes it.
+/// sandbox's group, and this class removes it. The cpuset is what holds a sandbox to its one CPU: a program may widen
+/// its own affinity, never its cpuset.
 /// </summary>
 internal sealed class HostCgroups
 {
     private const string BaseName = "judge";
-    private static readonly string[] V1Controllers = ["memory", "pids", "cpuacct"];
-    private static readonly string[] V2Controllers = ["memory", "pids", "cpu"];
+
+    /// <summary>In the order the agent's --cgroup1 takes them.</summary>
+    private static readonly string[] V1Controllers = ["memory", "pids", "cpuacct", "cpuset"];
+    private static readonly string[] V2Controllers = ["memory", "pids", "cpu", "cpuset"];
 
     private HostCgroups(int version, IReadOnlyList<string> bases)
     {
@@ -25,7 +28,7 @@ internal sealed class HostCgroups
     /// <summary>1 or 2.</summary>
     public int Version { get; }
 
-    /// <summary>The "judge" groups that hold the sandboxes: one for v2; memory, pids and cpuacct for v1.</summary>
+    /// <summary>The "judge" groups that hold the sandboxes: one for v2; memory, pids, cpuacct and cpuset for v1.</summary>
     public IReadOnlyList<string> Bases { get; }
 
     /// <summary>How the agent's launcher is told where to make a sandbox's groups.</summary>
@@ -34,7 +37,7 @@ internal sealed class HostCgroups
     /// <summary>Finds the hierarchies and makes the base groups; null with the reason when the host has none usable.</summary>
     public static HostCgroups? Prepare(out string? reason)
     {
-        var mounts = ReadMounts();
+        var mounts = Mount.ReadAll();
         var own = ReadOwnGroups();
         try
         {
@@ -56,6 +59,13 @@ internal sealed class HostCgroups
 
                 var path = Path.Combine(group, BaseName);
                 Directory.CreateDirectory(path);
+                if (controller == "cpuset")
+                {
+                    // A v1 cpuset takes no process until it has CPUs and memory nodes: those of the worker's own.
+                    WriteControl(Path.Combine(path, "cpuset.cpus"), File.ReadAllText(Path.Combine(group, "cpuset.cpus")).Trim());
+                    WriteControl(Path.Combine(path, "cpuset.mems"), File.ReadAllText(Path.Combine(group, "cpuset.mems")).Trim());
+                }
+
                 bases.Add(path);
             }
 
@@ -235,27 +245,6 @@ internal sealed class HostCgroups
         stream.Write(System.Text.Encoding.ASCII.GetBytes(value));
     }
 
-    private sealed record Mount(string Root, string MountPoint, string Type, string SuperOptions);
-
-    /// <summary>/proc/self/mountinfo: "id parent dev root mountpoint options [tags] - type source superoptions".</summary>
-    private static List<Mount> ReadMounts()
-    {
-        var mounts = new List<Mount>();
-        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
-        {
-            var fields = line.Split(' ');
-            var dash = Array.IndexOf(fields, "-");
-            if (fields.Length < 5 || dash < 0 || dash + 3 >= fields.Length)
-            {
-                continue;
-            }
-
-            mounts.Add(new Mount(Unescape(fields[3]), Unescape(fields[4]), fields[dash + 1], fields[dash + 3]));
-        }
-
-        return mounts;
-    }
-
     /// <summary>/proc/self/cgroup: "id:controllers:path"; controllers is empty for v2.</summary>
     private static Dictionary<string, string> ReadOwnGroups()
     {
@@ -271,8 +260,4 @@ internal sealed class HostCgroups
 
         return groups;
     }
-
-    /// <summary>mountinfo escapes space, tab, newline and backslash as octal.</summary>
-    private static string Unescape(string field) =>
-        System.Text.RegularExpressions.Regex.Replace(field, @"\\([0-7]{3})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString());
 }

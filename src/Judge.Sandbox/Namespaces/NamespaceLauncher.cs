@@ -8,7 +8,7 @@ namespace Judge.Sandbox.Namespaces;
 
 /// <summary>
 /// Starts the guest image's own agent on the host as the first process of fresh user, mount, PID, network, IPC
-/// and UTS namespaces, with the image's root read-only (docs/sandbox.md, "Namespace isolation"). Each sandbox is
+/// and UTS namespaces, with the image's root read-only (<see cref="ImageRoot"/>; docs/sandbox.md, "Namespace isolation"). Each sandbox is
 /// pinned to one CPU, round robin over the worker's CPUs, as a VM has one vCPU. Starting one takes milliseconds,
 /// so there is nothing to snapshot.
 /// </summary>
@@ -39,22 +39,30 @@ internal sealed class NamespaceLauncher : IVmLauncher
     public string Cgroups => $"cgroup v{_cgroups.Version}";
 
     /// <summary>A launcher, or null with the reason this host cannot run namespace sandboxes.</summary>
-    public static NamespaceLauncher? Create(SandboxOptions options, GuestImage image, ILoggerFactory loggerFactory, out string? reason)
+    public static async Task<(NamespaceLauncher? Launcher, string? Reason)> CreateAsync(
+        SandboxOptions options, GuestImage image, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         if (!IsRoot())
         {
-            reason = "the worker is not root (namespace sandboxes map a range of host user IDs and manage cgroups)";
-            return null;
+            return (null, "the worker is not root (namespace sandboxes map a range of host user IDs and manage cgroups)");
         }
 
-        if (!File.Exists(image.AgentPath) || !Directory.Exists(Path.Combine(image.RootDirectory, "usr")))
+        if (!File.Exists(image.AgentPath))
         {
-            reason = $"the guest image at {image.Directory} has no judge-agent or root/ tree (rebuild it with deploy/guest-image/build.sh)";
-            return null;
+            return (null, $"the guest image at {image.Directory} has no judge-agent (rebuild it with deploy/guest-image/build.sh)");
         }
 
-        var cgroups = HostCgroups.Prepare(out reason);
-        return cgroups is null ? null : new NamespaceLauncher(options, image, cgroups, loggerFactory);
+        try
+        {
+            await ImageRoot.MountAsync(image, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+        {
+            return (null, e.Message);
+        }
+
+        var cgroups = HostCgroups.Prepare(out var reason);
+        return (cgroups is null ? null : new NamespaceLauncher(options, image, cgroups, loggerFactory), reason);
     }
 
     /// <summary>The host cgroup directories of one sandbox (one per hierarchy).</summary>

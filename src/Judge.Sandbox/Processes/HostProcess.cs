@@ -44,10 +44,15 @@ public static class HostProcess
         return new HostProcessResult(process.ExitCode, await stdout, await stderr, elapsed);
     }
 
-    /// <summary>Starts a long-running program whose stderr is kept (the last few KiB) for error reports.</summary>
+    /// <summary>
+    /// Starts a sandbox's host process (QEMU, the namespace launcher) whose stderr is kept (the last few KiB) for error
+    /// reports. It gets none of the worker's environment, which may hold the worker's secrets (connection strings):
+    /// what a sandbox holds, a judged program might one day reach.
+    /// </summary>
     public static (Process Process, StderrTail Stderr) Start(string fileName, IEnumerable<string> arguments)
     {
         var startInfo = CreateStartInfo(fileName, arguments);
+        startInfo.Environment.Clear();
         startInfo.RedirectStandardInput = true;
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var tail = new StderrTail();

@@ -66,10 +66,6 @@ internal sealed class AgentClient(Stream stream) : IAsyncDisposable
             .Int(FileTag.Uid, uid)
             .Int(FileTag.Gid, gid).Payload, cancellationToken);
 
-    /// <summary>Empties a guest directory (a missing one counts as empty).</summary>
-    public Task ClearDirectoryAsync(string path, CancellationToken cancellationToken) =>
-        RequestAsync(MessageType.ClearDirectory, new FieldWriter().String(FileTag.Path, path).Payload, cancellationToken);
-
     public async Task<GuestFileContent> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken)
     {
         var reply = await RequestAsync(MessageType.ReadFile, new FieldWriter()
@@ -124,6 +120,16 @@ internal sealed class AgentClient(Stream stream) : IAsyncDisposable
         if (command.StdoutPath is { } stdoutPath)
         {
             fields.String(RunTag.StdoutPath, stdoutPath);
+        }
+
+        foreach (var path in command.ReadOnlyPaths)
+        {
+            fields.String(RunTag.ReadOnlyPath, path);
+        }
+
+        foreach (var path in command.HiddenPaths)
+        {
+            fields.String(RunTag.HiddenPath, path);
         }
 
         var reply = await RequestAsync(MessageType.Run, fields.Payload, cancellationToken);

@@ -3,7 +3,7 @@ namespace Judge.Sandbox.Protocol;
 /// <summary>Constants of the guest agent protocol; docs/agent-protocol.md is the specification.</summary>
 internal static class AgentProtocol
 {
-    public const int Version = 1;
+    public const int Version = 2;
     public const uint Magic = 0x3141474A; // "JGA1" in little-endian byte order
     public const int HeaderSize = 16;
     public const int MaxPayload = 64 * 1024 * 1024;
@@ -29,7 +29,6 @@ internal enum MessageType : ushort
     Run = 0x0006,
     Reseed = 0x0007,
     Mkdir = 0x0008,
-    ClearDirectory = 0x0009,
     Error = 0x7FFF,
 }
 
@@ -102,6 +101,8 @@ internal static class RunTag
     public const ushort OpenFiles = 16;
     public const ushort StackBytes = 17;
     public const ushort KillOnOutputLimit = 18;
+    public const ushort ReadOnlyPath = 19;
+    public const ushort HiddenPath = 20;
 }
 
 internal static class RunReplyTag

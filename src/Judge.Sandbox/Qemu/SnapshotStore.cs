@@ -67,8 +67,8 @@ internal sealed class SnapshotStore(string cacheDirectory, ILogger logger)
     }
 
     /// <summary>
-    /// Compiles and runs the language's hello world with its real commands, then leaves /box and /tmp empty
-    /// again: the snapshot keeps the warmed page cache and nothing else of the run.
+    /// Compiles and runs the language's hello world with its real commands, then leaves /box empty again (the runs'
+    /// scratch directories were their own): the snapshot keeps the warmed page cache and nothing else of the runs.
     /// </summary>
     private static async Task WarmUpAsync(AgentVm vm, Language language, CancellationToken cancellationToken)
     {
@@ -79,7 +79,7 @@ internal sealed class SnapshotStore(string cacheDirectory, ILogger logger)
         }
 
         Expect(await vm.RunAsync(new GuestCommand(language.RunCommandFor(LanguageRegistry.CompileLimits)) { Limits = LanguageRegistry.CompileLimits }, cancellationToken), "running");
-        Expect(await vm.RunAsync(new GuestCommand(["find", "/box", "/tmp", "-mindepth", "1", "-delete"]) { Uid = 0, Gid = 0 }, cancellationToken), "cleaning up after");
+        Expect(await vm.RunAsync(new GuestCommand(["find", "/box", "-mindepth", "1", "-delete"]) { Uid = 0, Gid = 0 }, cancellationToken), "cleaning up after");
 
         void Expect(ProcessResult result, string step)
         {

@@ -4,6 +4,10 @@ namespace Judge.Sandbox.Running;
 public sealed record GuestCommand(IReadOnlyList<string> Argv)
 {
     public const string WorkDirectory = "/box";
+
+    /// <summary>Where the judge keeps a submission's tests, answers and validators: hidden from the judged program's runs.</summary>
+    public const string JudgeDirectory = "/judge";
+
     public const int JudgeUid = 1000;
 
     public static readonly IReadOnlyDictionary<string, string> DefaultEnvironment = new Dictionary<string, string>
@@ -31,6 +35,12 @@ public sealed record GuestCommand(IReadOnlyList<string> Argv)
     public int Gid { get; init; } = JudgeUid;
 
     public ResourceLimits Limits { get; init; } = new();
+
+    /// <summary>Directories the run sees read-only (bound so in its own mount namespace); missing ones are skipped.</summary>
+    public IReadOnlyList<string> ReadOnlyPaths { get; init; } = [];
+
+    /// <summary>Directories the run sees empty (an empty read-only file system over each); missing ones are skipped.</summary>
+    public IReadOnlyList<string> HiddenPaths { get; init; } = [];
 
     public IEnumerable<string> EnvironmentEntries()
     {

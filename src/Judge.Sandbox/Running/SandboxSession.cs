@@ -81,29 +81,27 @@ public sealed class SandboxSession : IAsyncDisposable
             ? await ExecuteAsync(new GuestCommand(compile) { Limits = LanguageRegistry.CompileLimits }, cancellationToken)
             : null;
 
-    /// <summary>Runs the compiled or interpreted program once.</summary>
+    /// <summary>
+    /// A run of the compiled or interpreted program, in the view every run of it gets: its files in /box read-only, so
+    /// that no run changes the program or leaves anything there for a later one, and the judge's files (tests,
+    /// answers, validators) out of sight. Like every run, it starts with fresh scratch directories and IPC of its own.
+    /// </summary>
+    public GuestCommand ProgramCommand(ResourceLimits limits) =>
+        new(Language.RunCommandFor(limits))
+        {
+            Limits = limits,
+            ReadOnlyPaths = [GuestCommand.WorkDirectory],
+            HiddenPaths = [GuestCommand.JudgeDirectory],
+        };
+
+    /// <summary>Runs the compiled or interpreted program once (see <see cref="ProgramCommand"/>).</summary>
     public Task<ProcessResult> RunProgramAsync(
         ReadOnlyMemory<byte>? stdin, ResourceLimits limits, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken) =>
-        ExecuteAsync(new GuestCommand(Language.RunCommandFor(limits)) { Stdin = stdin, Limits = limits, Environment = environment }, cancellationToken);
+        ExecuteAsync(ProgramCommand(limits) with { Stdin = stdin, Environment = environment }, cancellationToken);
 
-    /// <summary>
-    /// Before the runs of a compiled (or written) program: its files in /box become root's and read-only to it, so a run
-    /// can neither change the program nor leave files in /box for a later run.
-    /// </summary>
-    public Task ProtectProgramAsync(CancellationToken cancellationToken) =>
-        ExecuteAsRootAsync(["sh", "-c", $"chown -R 0:0 {GuestCommand.WorkDirectory} && chmod -R go-w {GuestCommand.WorkDirectory}"], cancellationToken);
-
-    /// <summary>
-    /// Between two runs of the program (the tests of a submission): empties every directory it may write to (the
-    /// guest image's world-writable ones), so that no run sees what an earlier one left there.
-    /// </summary>
-    public async Task ClearScratchAsync(CancellationToken cancellationToken)
-    {
-        foreach (var directory in ScratchDirectories)
-        {
-            await TimedAsync(() => _vm.ClearDirectoryAsync(directory, cancellationToken));
-        }
-    }
+    /// <summary>Makes a directory (and its parents) in the sandbox, or re-owns the one there.</summary>
+    public Task MakeDirectoryAsync(string path, int mode, int uid, int gid, CancellationToken cancellationToken) =>
+        TimedAsync(() => _vm.MkdirAsync(GuestPath(path), mode, uid, gid, cancellationToken));
 
     public Task<ProcessResult> ExecuteAsync(GuestCommand command, CancellationToken cancellationToken) =>
         TimedAsync(() => _vm.RunAsync(command, cancellationToken));
@@ -124,21 +122,6 @@ public sealed class SandboxSession : IAsyncDisposable
         {
             _scope?.Dispose();
             _release();
-        }
-    }
-
-    /// <summary>The guest image's world-writable directories (a namespace sandbox lacks /run/lock, and its /var/tmp is read-only).</summary>
-    private static readonly string[] ScratchDirectories = ["/tmp", "/var/tmp", "/run/lock", "/dev/shm"];
-
-    private static readonly ResourceLimits MaintenanceLimits = new() { WallTime = TimeSpan.FromSeconds(30), OutputBytes = 4096 };
-
-    /// <summary>Runs a judge's own command as root in the sandbox (set-up between runs, never the program); failing is an error.</summary>
-    public async Task ExecuteAsRootAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
-    {
-        var result = await ExecuteAsync(new GuestCommand(argv) { Uid = 0, Gid = 0, WorkingDirectory = "/", Limits = MaintenanceLimits }, cancellationToken);
-        if (!result.Succeeded)
-        {
-            throw new SandboxVmException($"A judge command ({string.Join(' ', argv)}) failed in {VmId}: exit {result.ExitCode}, signal {result.Signal}; {result.StderrText.Trim()}");
         }
     }
 

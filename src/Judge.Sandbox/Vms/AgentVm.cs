@@ -85,8 +85,6 @@ internal sealed class AgentVm : IVm
     public Task MkdirAsync(string path, int mode, int uid, int gid, CancellationToken cancellationToken) =>
         CallAsync((agent, ct) => agent.MkdirAsync(path, mode, uid, gid, ct), _options.AgentReplyMargin, $"MKDIR {path}", cancellationToken);
 
-    public Task ClearDirectoryAsync(string path, CancellationToken cancellationToken) =>
-        CallAsync((agent, ct) => agent.ClearDirectoryAsync(path, ct), _options.AgentReplyMargin, $"CLEAR_DIR {path}", cancellationToken);
 
     public Task<GuestFileContent> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken) =>
         CallAsync((agent, ct) => agent.ReadFileAsync(path, maxBytes, ct), TransferTime(maxBytes), $"READ_FILE {path}", cancellationToken);

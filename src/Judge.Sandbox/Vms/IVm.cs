@@ -44,9 +44,6 @@ internal interface IVm : IAsyncDisposable
 
     Task MkdirAsync(string path, int mode, int uid, int gid, CancellationToken cancellationToken);
 
-    /// <summary>Empties a directory (a missing one counts as empty).</summary>
-    Task ClearDirectoryAsync(string path, CancellationToken cancellationToken);
-
     Task<GuestFileContent> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken);
 
     Task<ProcessResult> RunAsync(GuestCommand command, CancellationToken cancellationToken);

@@ -20,33 +20,40 @@ public sealed record ValidatorVerdict(CaseOutcome Outcome, string? Message);
 /// Runs a problem's custom output validator inside the submission's VM, after the program's processes are
 /// gone: a Kattis validator (<c>validator input answer feedback_dir/ [flags] &lt; output</c>, exit 42 or 43) or a
 /// testlib checker (<c>checker input output answer result</c>, exit 0, 1, 2, 3 or 7). The answer is written
-/// only now, so the program never saw it. A validator that crashes, hangs or exits otherwise is a judge error.
+/// only now, and the program's runs never see the judge's directory. The validator starts from nothing the program
+/// could have prepared: as its own user, with fresh scratch directories and IPC (every run has its own), without
+/// the program's files (/box is out of its sight), Python in isolated mode, reading the output the agent copied
+/// from the program's stdout. A validator that crashes, hangs or exits otherwise is a judge error.
 /// </summary>
 public sealed class OutputValidation(SandboxSession session, ProblemVersion version, TestDataCache testData, ValidatorBinaries binaries, HostSpeed speed)
 {
-    public const string OutputPath = "/judge/output";
-    private const string Directory = "/judge/validator";
-    private const string Feedback = "/judge/feedback";
-    private const string AnswerPath = "/judge/answer";
+    public const string OutputPath = GuestCommand.JudgeDirectory + "/output";
+    private const string Directory = GuestCommand.JudgeDirectory + "/validator";
+    private const string FeedbackRoot = GuestCommand.JudgeDirectory + "/feedback";
+    private const string AnswerPath = GuestCommand.JudgeDirectory + "/answer";
     private const int ValidatorUid = 1001;
 
     private IReadOnlyList<string>? _command;
+    private int _checks;
 
     public async Task<ValidatorVerdict> CheckAsync(string inputPath, byte[] answer, string groupFlags, GroupSettings settings, CancellationToken cancellationToken)
     {
         _command ??= await InstallAsync(cancellationToken);
         await session.WriteProtectedFileAsync(AnswerPath, answer, cancellationToken);
-        await session.ExecuteAsRootAsync(["sh", "-c", $"rm -rf {Feedback} && mkdir -p {Feedback} && chown {ValidatorUid}:{ValidatorUid} {Feedback}"], cancellationToken);
+        // A feedback directory of its own for every check, so that no file of an earlier check passes for this one's.
+        var feedback = $"{FeedbackRoot}/{++_checks}";
+        await session.MakeDirectoryAsync(feedback, 0x1ED /* 0755 */, ValidatorUid, ValidatorUid, cancellationToken);
         var flags = $"{version.ValidatorFlags} {groupFlags}".Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         var testlib = version.Checker == "testlib";
         var command = new GuestCommand([.. _command, .. testlib
-            ? [inputPath, OutputPath, AnswerPath, $"{Feedback}/result.txt"]
-            : new[] { inputPath, AnswerPath, Feedback + "/" }.Concat(flags)])
+            ? [inputPath, OutputPath, AnswerPath, $"{feedback}/result.txt"]
+            : new[] { inputPath, AnswerPath, feedback + "/" }.Concat(flags)])
         {
             StdinPath = testlib ? null : OutputPath,
             Uid = ValidatorUid,
             Gid = ValidatorUid,
-            WorkingDirectory = Feedback,
+            WorkingDirectory = feedback,
+            HiddenPaths = [GuestCommand.WorkDirectory],
             Limits = new ResourceLimits
             {
                 // Like the program's limit, a time on the reference host.
@@ -59,19 +66,17 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
             },
         };
         var run = await session.ExecuteAsync(command, cancellationToken);
-        var verdict = testlib ? await TestlibAsync(run, cancellationToken) : await KattisAsync(run, settings, cancellationToken);
-        await session.ExecuteAsRootAsync(["rm", "-rf", AnswerPath, Feedback], cancellationToken);
-        return verdict;
+        return testlib ? await TestlibAsync(run, feedback, cancellationToken) : await KattisAsync(run, feedback, settings, cancellationToken);
     }
 
-    private async Task<ValidatorVerdict> KattisAsync(ProcessResult run, GroupSettings settings, CancellationToken cancellationToken)
+    private async Task<ValidatorVerdict> KattisAsync(ProcessResult run, string feedback, GroupSettings settings, CancellationToken cancellationToken)
     {
         if (Broken(run, "output validator") is { } broken)
         {
             return broken;
         }
 
-        var message = await ReadAsync("judgemessage.txt", cancellationToken) ?? await ReadAsync("teammessage.txt", cancellationToken);
+        var message = await ReadAsync(feedback, "judgemessage.txt", cancellationToken) ?? await ReadAsync(feedback, "teammessage.txt", cancellationToken);
         switch (run.ExitCode)
         {
             case 43:
@@ -79,12 +84,12 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
             case 42 when !version.ValidatorScores:
                 return new ValidatorVerdict(new CaseOutcome(Verdict.Accepted), message);
             case 42:
-                if (await ReadAsync("score_multiplier.txt", cancellationToken) is { } multiplier)
+                if (await ReadAsync(feedback, "score_multiplier.txt", cancellationToken) is { } multiplier)
                 {
                     return Scored(multiplier, "score_multiplier.txt", m => m * settings.AcceptScore, message);
                 }
 
-                if (await ReadAsync("score.txt", cancellationToken) is { } score)
+                if (await ReadAsync(feedback, "score.txt", cancellationToken) is { } score)
                 {
                     return Scored(score, "score.txt", s => s, message);
                 }
@@ -97,14 +102,14 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
         }
     }
 
-    private async Task<ValidatorVerdict> TestlibAsync(ProcessResult run, CancellationToken cancellationToken)
+    private async Task<ValidatorVerdict> TestlibAsync(ProcessResult run, string feedback, CancellationToken cancellationToken)
     {
         if (Broken(run, "checker") is { } broken)
         {
             return broken;
         }
 
-        var message = (await ReadAsync("result.txt", cancellationToken) ?? run.StderrText).Trim();
+        var message = (await ReadAsync(feedback, "result.txt", cancellationToken) ?? run.StderrText).Trim();
         return run.ExitCode switch
         {
             0 => new ValidatorVerdict(new CaseOutcome(Verdict.Accepted), message),
@@ -129,12 +134,15 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
 
     private static string Tail(string text) => text.Length <= 500 ? text.Trim() : text[..500].Trim() + "…";
 
-    /// <summary>A feedback file's text, or null when the validator did not write it.</summary>
-    private async Task<string?> ReadAsync(string name, CancellationToken cancellationToken)
+    /// <summary>
+    /// A feedback file's text, or null when the validator did not write it as a regular file there (the agent follows no
+    /// symbolic link: a validator cannot make it read anything but its own output).
+    /// </summary>
+    private async Task<string?> ReadAsync(string feedback, string name, CancellationToken cancellationToken)
     {
         try
         {
-            var file = await session.ReadFileAsync($"{Feedback}/{name}", 64 * 1024, cancellationToken);
+            var file = await session.ReadFileAsync($"{feedback}/{name}", 64 * 1024, cancellationToken);
             return Encoding.UTF8.GetString(file.Data);
         }
         catch (AgentErrorException e) when (e.Code == AgentErrorCode.Io)
@@ -159,7 +167,8 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
         {
             var script = files.Single(f => f.Path.EndsWith(".py", StringComparison.Ordinal));
             await session.WriteProtectedFileAsync($"{Directory}/{script.Path}", script.Content, cancellationToken);
-            return ["python3", $"{Directory}/{script.Path}"];
+            // Isolated mode: no user site-packages, no PYTHON* variables, no script directory on the path.
+            return ["python3", "-I", $"{Directory}/{script.Path}"];
         }
 
         var binary = $"{Directory}/validator";

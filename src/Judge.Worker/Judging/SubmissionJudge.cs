@@ -19,7 +19,7 @@ namespace Judge.Worker.Judging;
 public sealed class SubmissionJudge(
     SandboxRunner sandbox, TestDataCache testData, ValidatorBinaries validators, IOptions<WorkerOptions> options, ILogger<SubmissionJudge> logger)
 {
-    private const string InputPath = "/judge/input";
+    private const string InputPath = GuestCommand.JudgeDirectory + "/input";
     private const int MaxCompileOutput = 64 * 1024;
     private const int OutputExcerptChars = 200;
 
@@ -47,7 +47,6 @@ public sealed class SubmissionJudge(
             return Outcome(new Evaluation(Verdict.CompilationError, 0, []), CompilerOutput(compile), null);
         }
 
-        await session.ProtectProgramAsync(cancellationToken);
         var custom = version.Checker != "default" ? new OutputValidation(session, version, testData, validators, sandbox.Speed) : null;
         var limits = new ResourceLimits
         {
@@ -60,11 +59,10 @@ public sealed class SubmissionJudge(
         };
 
         // A custom validator reads the output from a file; the default validator gets it captured, here.
-        var command = new GuestCommand(session.Language.RunCommandFor(limits))
+        var command = session.ProgramCommand(limits) with
         {
             StdinPath = InputPath,
             StdoutPath = custom is null ? null : OutputValidation.OutputPath,
-            Limits = limits,
         };
         try
         {
@@ -74,13 +72,8 @@ public sealed class SubmissionJudge(
                     var row = testCase.Row;
                     var input = await testData.GetAsync(row.InputSha256, cancellationToken);
 
-                    // What a test costs in the sandbox: clean scratch space, its input, its run (checking is apart).
+                    // What a test costs in the sandbox: its input, its run (checking is apart).
                     var runClock = Stopwatch.StartNew();
-                    if (tests.Count > 0)
-                    {
-                        await session.ClearScratchAsync(cancellationToken);
-                    }
-
                     await session.WriteProtectedFileAsync(InputPath, input, cancellationToken);
                     var run = await session.ExecuteAsync(command, cancellationToken);
                     executeMs += runClock.Elapsed.TotalMilliseconds;

@@ -53,7 +53,6 @@ internal sealed class FakeVm(string id, VmStartTimings? timings = null) : IVm
 
     public Task MkdirAsync(string path, int mode, int uid, int gid, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task ClearDirectoryAsync(string path, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task<GuestFileContent> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken) =>
         Task.FromResult(new GuestFileContent([], 0, false));

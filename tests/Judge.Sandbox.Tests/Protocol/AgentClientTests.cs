@@ -12,12 +12,12 @@ public sealed class AgentClientTests
     [Fact]
     public async Task A_guest_speaking_another_protocol_version_is_refused_with_a_clear_error()
     {
-        await using var agent = new FakeAgent(r => FakeAgent.Reply(r, FakeAgent.Hello(protocolVersion: 2)));
+        await using var agent = new FakeAgent(r => FakeAgent.Reply(r, FakeAgent.Hello(protocolVersion: AgentProtocol.Version + 1)));
 
         var hello = await agent.Client.HelloAsync(Ct);
         var error = Assert.Throws<AgentVersionMismatchException>(() => hello.EnsureCompatible("img-1"));
 
-        Assert.Contains("protocol version 2", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"protocol version {AgentProtocol.Version + 1}", error.Message, StringComparison.Ordinal);
         Assert.Contains("deploy/guest-image/build.sh", error.Message, StringComparison.Ordinal);
     }
 

@@ -1,0 +1,61 @@
+using Judge.Sandbox.Processes;
+using Judge.Sandbox.Qemu;
+
+namespace Judge.Sandbox.Namespaces;
+
+/// <summary>
+/// The root of namespace sandboxes: the guest image's own squashfs, the very file VMs boot from, mounted read-only on
+/// the image's root/ once per host. A file system of its own rather than an unpacked copy in a host directory, because
+/// a bind mount shows in /proc/self/mountinfo the path of its source within its file system, and a sandboxed program
+/// must read no host path: bound from this mount, /usr is "/usr". The mount outlives the worker, to be found by the
+/// next; the image build unmounts it when it prunes the image.
+/// </summary>
+internal static class ImageRoot
+{
+    private static readonly TimeSpan MountTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>The mounted root; an <see cref="IOException"/> says why it cannot be mounted.</summary>
+    public static async Task<string> MountAsync(GuestImage image, CancellationToken cancellationToken)
+    {
+        var root = image.RootDirectory;
+        if (IsMounted(root))
+        {
+            return root;
+        }
+
+        // Workers starting together on one host mount it once: the first holds the lock, the others then find it mounted.
+        await using var held = await LockAsync(Path.Combine(image.Directory, ".root.lock"), cancellationToken);
+        if (IsMounted(root))
+        {
+            return root;
+        }
+
+        Directory.CreateDirectory(root);
+        var mount = await HostProcess.RunAsync("mount", ["-t", "squashfs", "-o", "ro,nosuid,nodev,loop", image.RootfsPath, root], MountTimeout,
+            cancellationToken: cancellationToken);
+        if (mount.ExitCode != 0 || !IsMounted(root))
+        {
+            throw new IOException($"cannot mount the guest image's {image.RootfsPath} on {root} (mount exited with {mount.ExitCode}): {mount.Stderr.Trim()}");
+        }
+
+        return root;
+    }
+
+    /// <summary>The image's root/ is empty until the squashfs is mounted on it.</summary>
+    private static bool IsMounted(string root) => Directory.Exists(Path.Combine(root, "usr"));
+
+    private static async Task<FileStream> LockAsync(string path, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                await Task.Delay(50, cancellationToken);
+            }
+        }
+    }
+}

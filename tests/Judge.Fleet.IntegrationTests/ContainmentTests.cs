@@ -139,15 +139,18 @@ public sealed class ContainmentTests(FleetFixture fleet)
             foreach (var (name, id) in submissions)
             {
                 results[name] = await fleet.WaitForVerdictAsync(id);
-                Assert.Equal(isolation.ToString(), results[name].GetProperty("isolation").GetString());
             }
 
-            Assert.Equal("WrongAnswer", Verdict(results["startup files"]));
-            Assert.Equal("WrongAnswer", Verdict(results["linking validator"]));
+            Assert.Equal(new Dictionary<string, string?>
+            {
+                ["startup files"] = "WrongAnswer",
+                ["linking validator"] = "WrongAnswer",
+                ["chmod of the output"] = "Accepted",
+                ["deep chain"] = "Accepted",
+                ["snooping"] = "Accepted",
+            }, results.ToDictionary(r => r.Key, r => Verdict(r.Value)));
+            Assert.All(results.Values, r => Assert.Equal(isolation.ToString(), r.GetProperty("isolation").GetString()));
             Assert.Equal(JsonValueKind.Null, results["linking validator"].GetProperty("tests")[0].GetProperty("checkerMessage").ValueKind);
-            Assert.Equal("Accepted", Verdict(results["chmod of the output"]));
-            Assert.Equal("Accepted", Verdict(results["deep chain"]));
-            Assert.Equal("Accepted", Verdict(results["snooping"]));
             Assert.Equal(2, results["snooping"].GetProperty("tests").GetArrayLength());
         }
         finally
@@ -157,10 +160,11 @@ public sealed class ContainmentTests(FleetFixture fleet)
         }
     }
 
+    /// <summary>The verdict, with the judge's error when it is not one a program's output earns.</summary>
     private static string? Verdict(JsonElement result) =>
-        result.GetProperty("verdict").GetString() is var verdict && verdict != "Accepted" && verdict != "WrongAnswer"
-            ? $"{verdict}: {result.GetProperty("error")}; {result}"
-            : verdict;
+        result.GetProperty("verdict").GetString() is var verdict && verdict is "Accepted" or "WrongAnswer"
+            ? verdict
+            : $"{verdict}: {result.GetProperty("error")}";
 
     private async Task CreateProblemsOnceAsync()
     {

@@ -329,12 +329,13 @@ static void make_groups(const struct options *o) {
         close(make_group(o->cg2, o, true, true, limits));
         return;
     }
-    char mems[64];
+    char mems[64], all[64];
     const char *const mem[] = {"memory.limit_in_bytes", memory, NULL}, *const pid[] = {"pids.max", pids, NULL},
                       *const none[] = {NULL},
-                      /* v1 cpusets start empty: a group takes no process until it has CPUs and memory nodes, and
-                       * clone_children gives the agent's group the same */
-                      *const cpus[] = {"cpuset.cpus", cpu, "cpuset.mems", parent_value(o->cg1[3], "cpuset.mems", mems, sizeof mems),
+                      /* v1 cpusets start empty: a group takes no process until it has CPUs and memory nodes (without
+                       * --cpu, all of the parent's), and clone_children gives the agent's group the same */
+                      *const cpus[] = {"cpuset.cpus", o->cpu >= 0 ? cpu : parent_value(o->cg1[3], "cpuset.cpus", all, sizeof all),
+                                       "cpuset.mems", parent_value(o->cg1[3], "cpuset.mems", mems, sizeof mems),
                                        "cgroup.clone_children", "1", NULL};
     close(make_group(o->cg1[0], o, false, true, mem));
     close(make_group(o->cg1[1], o, false, true, pid));

@@ -323,11 +323,11 @@ static int open_stdio(struct req *r, const struct run *R, struct stdio *io) {
         io->out.file = path_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0644, false);
         struct stat st;
         if (io->out.file < 0 || fstat(io->out.file, &st) < 0) goto io_failed;
-        if (S_ISREG(st.st_mode) ? fchown(io->out.file, 0, 0) < 0 || fchmod(io->out.file, 0644) < 0 : !S_ISCHR(st.st_mode)) {
-            if (S_ISREG(st.st_mode)) goto io_failed;
+        if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
             send_error(r->id, E_IO, "%s: neither a regular file nor a character device", path);
             return -1;
         }
+        if (S_ISREG(st.st_mode) && (fchown(io->out.file, 0, 0) < 0 || fchmod(io->out.file, 0644) < 0)) goto io_failed;
     }
     if (stdio_pipe(p, R) < 0) goto pipe_failed;
     io->out.fd = p[0];

@@ -24,7 +24,7 @@ internal static class ImageRoot
         }
 
         // Workers starting together on one host mount it once: the first holds the lock, the others then find it mounted.
-        await using var held = await LockAsync(Path.Combine(image.Directory, ".root.lock"), cancellationToken);
+        await using var held = await CrossProcessLock.AcquireAsync(Path.Combine(image.Directory, ".root.lock"), cancellationToken);
         if (IsMounted(root))
         {
             return root;
@@ -43,19 +43,4 @@ internal static class ImageRoot
 
     /// <summary>The image's root/ is empty until the squashfs is mounted on it.</summary>
     private static bool IsMounted(string root) => Directory.Exists(Path.Combine(root, "usr"));
-
-    private static async Task<FileStream> LockAsync(string path, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException)
-            {
-                await Task.Delay(50, cancellationToken);
-            }
-        }
-    }
 }

@@ -45,14 +45,21 @@ public static class HostProcess
     }
 
     /// <summary>
-    /// Starts a sandbox's host process (QEMU, the namespace launcher) whose stderr is kept (the last few KiB) for error
-    /// reports. It gets none of the worker's environment, which may hold the worker's secrets (connection strings):
-    /// what a sandbox holds, a judged program might one day reach.
+    /// Starts a long-running program whose stderr is kept (the last few KiB) for error reports, with this process's
+    /// environment, or with <paramref name="environment"/> alone when it is given.
     /// </summary>
-    public static (Process Process, StderrTail Stderr) Start(string fileName, IEnumerable<string> arguments)
+    public static (Process Process, StderrTail Stderr) Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var startInfo = CreateStartInfo(fileName, arguments);
-        startInfo.Environment.Clear();
+        if (environment is not null)
+        {
+            startInfo.Environment.Clear();
+            foreach (var (key, value) in environment)
+            {
+                startInfo.Environment[key] = value;
+            }
+        }
+
         startInfo.RedirectStandardInput = true;
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var tail = new StderrTail();

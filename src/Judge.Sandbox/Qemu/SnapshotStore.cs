@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Judge.Sandbox.Languages;
+using Judge.Sandbox.Processes;
 using Judge.Sandbox.Running;
 using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging;
@@ -36,7 +37,7 @@ internal sealed class SnapshotStore(string cacheDirectory, ILogger logger)
     {
         var path = PathFor(launcher, options, language);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var fileLock = await AcquireLockAsync(path + ".lock", cancellationToken);
+        using var fileLock = await CrossProcessLock.AcquireAsync(path + ".lock", cancellationToken);
         var coldBootRecord = path + ".cold-boot-ms";
         if (File.Exists(path))
         {
@@ -122,22 +123,6 @@ internal sealed class SnapshotStore(string cacheDirectory, ILogger logger)
                 default:
                     await Task.Delay(10, cancellationToken);
                     break;
-            }
-        }
-    }
-
-    /// <summary>Serialises snapshot creation across processes sharing the cache (several workers, parallel test runs).</summary>
-    private static async Task<FileStream> AcquireLockAsync(string path, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException)
-            {
-                await Task.Delay(100, cancellationToken);
             }
         }
     }

@@ -75,10 +75,13 @@ public sealed class SandboxSession : IAsyncDisposable
     public Task<GuestFileContent> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken) =>
         TimedAsync(() => _vm.ReadFileAsync(GuestPath(path), maxBytes, cancellationToken));
 
-    /// <summary>Compiles the language's source file; null for interpreted languages.</summary>
+    /// <summary>
+    /// Compiles the language's source file; null for interpreted languages. Compilers run code of the submission's in some
+    /// languages (macros, templates evaluated at compile time), so the judge's files are out of its sight too.
+    /// </summary>
     public async Task<ProcessResult?> CompileAsync(CancellationToken cancellationToken) =>
         Language.CompileCommand is { } compile
-            ? await ExecuteAsync(new GuestCommand(compile) { Limits = LanguageRegistry.CompileLimits }, cancellationToken)
+            ? await ExecuteAsync(new GuestCommand(compile) { Limits = LanguageRegistry.CompileLimits, HiddenPaths = [GuestCommand.JudgeDirectory] }, cancellationToken)
             : null;
 
     /// <summary>

@@ -28,7 +28,9 @@ internal static class AgentVmStarter
         {
             listener.Bind(new UnixDomainSocketEndPoint(directory.ControlSocket));
             listener.Listen(1);
-            (process, stderr) = HostProcess.Start(fileName, arguments);
+            // None of the worker's environment, which may hold its secrets (connection strings): what a sandbox's host
+            // process holds, a judged program must never be one step from.
+            (process, stderr) = HostProcess.Start(fileName, arguments, environment: new Dictionary<string, string>());
             var setupMs = clock.Elapsed.TotalMilliseconds;
 
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

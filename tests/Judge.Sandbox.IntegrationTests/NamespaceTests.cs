@@ -88,6 +88,7 @@ public sealed class NamespaceTests(NamespaceSandboxFixture fixture)
         var session = await fixture.Sandbox.OpenSessionAsync("shell", Ct);
         var cgroups = fixture.HostCgroupsOf(session);
         var launcher = ((AgentVm)session.Vm).ProcessId;
+        var pidNamespace = new FileInfo($"/proc/{((AgentVm)session.Vm).AgentProcessId}/ns/pid").LinkTarget!;
         var hostile = await session.ExecuteAsync(new GuestCommand(["sh", "-c",
             $"setsid sh -c 'sleep 600' </dev/null >/dev/null 2>&1 & " +
             $"nohup sleep 600 >/dev/null 2>&1 & echo x > /tmp/{marker}; echo x > /dev/shm/{marker}; echo x > /box/{marker}; echo planted"]), Ct);
@@ -97,17 +98,18 @@ public sealed class NamespaceTests(NamespaceSandboxFixture fixture)
 
         Assert.False(Directory.Exists($"/proc/{launcher}"));
         Assert.All(cgroups, group => Assert.False(Directory.Exists(group)));
-        Assert.Empty(LeftoverHostProcesses(session.VmId));
+        Assert.Empty(LeftoverHostProcesses(session.VmId, pidNamespace));
         Assert.False(File.Exists(Path.Combine("/tmp", marker)));
         Assert.False(File.Exists(Path.Combine("/dev/shm", marker)));
     }
 
     /// <summary>
-    /// Host processes of the sandboxes' mapped users that are in the ended sandbox's cgroups, or in no sandbox's at all
-    /// (escaped). Processes of sandboxes still alive (this fixture's warm pool, a fleet test's worker running beside
-    /// these tests) are in their own "judge/vm-…" groups and do not count.
+    /// Host processes of the sandboxes' mapped users that are in the ended sandbox's cgroups or in its PID namespace (which a
+    /// judged program cannot leave: setns and namespace clones are refused). Processes of sandboxes still alive (this
+    /// fixture's warm pool, or a fleet test's worker running beside these tests, whose sandboxes may be mid-teardown) are in
+    /// their own groups and namespaces, and do not count.
     /// </summary>
-    private List<int> LeftoverHostProcesses(string vmId)
+    private List<int> LeftoverHostProcesses(string vmId, string pidNamespace)
     {
         var first = fixture.Options.NamespaceUidBase;
         var found = new List<int>();
@@ -124,7 +126,7 @@ public sealed class NamespaceTests(NamespaceSandboxFixture fixture)
                     .Split('\t', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
                 var cgroups = File.ReadAllText(Path.Combine(dir, "cgroup"));
                 if (uid >= first && uid < first + 65536
-                    && (cgroups.Contains("/" + vmId + "/", StringComparison.Ordinal) || !cgroups.Contains("/judge/vm-", StringComparison.Ordinal)))
+                    && (cgroups.Contains("/" + vmId + "/", StringComparison.Ordinal) || new FileInfo(Path.Combine(dir, "ns", "pid")).LinkTarget == pidNamespace))
                 {
                     found.Add(pid);
                 }

@@ -14,20 +14,20 @@ internal static class ImageRoot
 {
     private static readonly TimeSpan MountTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>The mounted root; an <see cref="IOException"/> says why it cannot be mounted.</summary>
-    public static async Task<string> MountAsync(GuestImage image, CancellationToken cancellationToken)
+    /// <summary>Mounts the root unless it is mounted; true when this call mounted it. An <see cref="IOException"/> says why it cannot be.</summary>
+    public static async Task<bool> MountAsync(GuestImage image, CancellationToken cancellationToken)
     {
         var root = image.RootDirectory;
         if (IsMounted(root))
         {
-            return root;
+            return false;
         }
 
         // Workers starting together on one host mount it once: the first holds the lock, the others then find it mounted.
         await using var held = await CrossProcessLock.AcquireAsync(Path.Combine(image.Directory, ".root.lock"), cancellationToken);
         if (IsMounted(root))
         {
-            return root;
+            return false;
         }
 
         Directory.CreateDirectory(root);
@@ -38,7 +38,7 @@ internal static class ImageRoot
             throw new IOException($"cannot mount the guest image's {image.RootfsPath} on {root} (mount exited with {mount.ExitCode}): {mount.Stderr.Trim()}");
         }
 
-        return root;
+        return true;
     }
 
     /// <summary>The image's root/ is empty until the squashfs is mounted on it.</summary>

@@ -54,7 +54,11 @@ internal sealed class NamespaceLauncher : IVmLauncher
 
         try
         {
-            await ImageRoot.MountAsync(image, cancellationToken);
+            if (await ImageRoot.MountAsync(image, cancellationToken))
+            {
+                loggerFactory.CreateLogger<NamespaceLauncher>().LogInformation(
+                    "Mounted the guest image's root file system {Rootfs} read-only on {Root} for namespace sandboxes", image.RootfsPath, image.RootDirectory);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
         {

@@ -37,7 +37,7 @@ internal sealed class HostCgroups
     /// <summary>Finds the hierarchies and makes the base groups; null with the reason when the host has none usable.</summary>
     public static HostCgroups? Prepare(out string? reason)
     {
-        var mounts = Mount.ReadAll();
+        var mounts = ReadMounts();
         var own = ReadOwnGroups();
         try
         {
@@ -245,6 +245,27 @@ internal sealed class HostCgroups
         stream.Write(System.Text.Encoding.ASCII.GetBytes(value));
     }
 
+    private sealed record Mount(string Root, string MountPoint, string Type, string SuperOptions);
+
+    /// <summary>/proc/self/mountinfo: "id parent dev root mountpoint options [tags] - type source superoptions".</summary>
+    private static List<Mount> ReadMounts()
+    {
+        var mounts = new List<Mount>();
+        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
+        {
+            var fields = line.Split(' ');
+            var dash = Array.IndexOf(fields, "-");
+            if (fields.Length < 5 || dash < 0 || dash + 3 >= fields.Length)
+            {
+                continue;
+            }
+
+            mounts.Add(new Mount(Unescape(fields[3]), Unescape(fields[4]), fields[dash + 1], fields[dash + 3]));
+        }
+
+        return mounts;
+    }
+
     /// <summary>/proc/self/cgroup: "id:controllers:path"; controllers is empty for v2.</summary>
     private static Dictionary<string, string> ReadOwnGroups()
     {
@@ -260,4 +281,8 @@ internal sealed class HostCgroups
 
         return groups;
     }
+
+    /// <summary>mountinfo escapes space, tab, newline and backslash as octal.</summary>
+    private static string Unescape(string field) =>
+        System.Text.RegularExpressions.Regex.Replace(field, @"\\([0-7]{3})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString());
 }

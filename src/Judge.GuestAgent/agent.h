@@ -29,6 +29,17 @@ enum msg_type {
     T_REPLY = 0x8000, /* reply type = request type | T_REPLY */
 };
 
+/* Field tags, per message type (docs/agent-protocol.md); RUN's are with RUN below. */
+enum hello_tag { HELLO_PROTOCOL = 1, HELLO_AGENT_VERSION = 2, HELLO_IMAGE_VERSION = 3, HELLO_KERNEL = 4, HELLO_UPTIME_MS = 5, HELLO_CGROUPS = 6 };
+enum ping_tag { PING_DATA = 1 };
+enum file_tag { FILE_PATH = 1, FILE_DATA = 2, FILE_MODE = 3, FILE_UID = 4, FILE_GID = 5, FILE_APPEND = 6 }; /* WRITE_FILE, MKDIR */
+enum read_tag { READ_PATH = 1, READ_MAX_BYTES = 2, READ_R_DATA = 1, READ_R_SIZE = 2, READ_R_TRUNCATED = 3 };
+enum reseed_tag { RESEED_ENTROPY = 1, RESEED_TIME_NS = 2 };
+enum error_tag { ERROR_CODE = 1, ERROR_MESSAGE = 2 };
+
+#define READ_DEFAULT (16LL << 20)                  /* READ_FILE's max_bytes when absent */
+#define READ_CAP ((int64_t)MAX_PAYLOAD - 4096)     /* so that the reply still fits in one frame */
+
 enum err_code {
     E_BAD_MAGIC = 1,
     E_TOO_LARGE = 2,
@@ -41,7 +52,13 @@ enum err_code {
     E_INTERNAL = 9,
 };
 
-/* ---- util (agent.c) ---- */
+/* ---- util (util.c): helpers, and the facts about this agent set once at start ---- */
+extern bool is_init;           /* we are PID 1 of a VM */
+extern bool ns_mode;           /* we are PID 1 of a namespace sandbox on the host (judge-agent --namespace) */
+extern const char *ns_image_version;
+/* CPUs a run's processes may use, whatever affinity they set themselves: the namespace sandbox's cpuset,
+ * or every CPU of the VM. The watch loop sleeps no longer than the CPU limit could take on all of them. */
+extern int run_cpus;
 void logmsg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_err(...) logmsg(3, __VA_ARGS__)
 #define log_info(...) logmsg(6, __VA_ARGS__)
@@ -127,11 +144,8 @@ int req_path(struct req *r, uint16_t tag, const char *def, bool required, char *
 void init_system(void);        /* PID 1 duties: mounts, cgroups, /box */
 bool cgroup_usable(void);      /* cgroup2 with cpu, memory and pids enabled for children */
 const char *find_ctl_port(void); /* waits for /dev/vportNpM named "ctl" */
-extern bool is_init;           /* we are PID 1 of a VM */
 
 /* ---- namespace mode (ns.c) ---- */
-extern bool ns_mode;           /* we are PID 1 of a namespace sandbox on the host (judge-agent --namespace) */
-extern const char *ns_image_version;
 /* Parses the --namespace command line, enters the namespaces and returns in the sandbox's first
  * process, set up, with the control socket adopted as the port; exits on failure. */
 void ns_enter(int argc, char **argv);
@@ -158,9 +172,6 @@ int view_enter(const struct view *v, int64_t mem, const char **failed);
 int remount_readonly(const char *path, unsigned long extra);
 int drop_capability_bounding_set(void);
 int install_seccomp_filter(void);
-/* CPUs a run's processes may use, whatever affinity they set themselves: the namespace sandbox's cpuset,
- * or every CPU of the VM. The watch loop sleeps no longer than the CPU limit could take on all of them. */
-extern int run_cpus;
 
 /* ---- the cgroups of runs (cgroup.c) ---- */
 #define CG_MAX_FDS 3 /* hierarchies runs get groups in: v2, or v1 memory, pids and cpuacct */
@@ -183,6 +194,14 @@ bool cg_populated(const struct cg *c);
 void cg_kill(const struct cg *c);
 void cg_remove(struct cg *c);
 void cg_sweep(void);
+
+/* ---- the other requests (requests.c) ---- */
+void send_hello(uint16_t type, uint32_t id); /* READY (type T_READY, id 0) or the HELLO reply */
+void handle_ping(struct req *r);
+void handle_write_file(struct req *r);
+void handle_mkdir(struct req *r);
+void handle_read_file(struct req *r);
+void handle_reseed(struct req *r);
 
 /* ---- RUN (run.c) ---- */
 enum run_tag {

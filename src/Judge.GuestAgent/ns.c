@@ -45,9 +45,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-bool ns_mode;
-const char *ns_image_version = "unknown";
-
 #define ID_RANGE 65536
 #define RUN_UID 1000 /* owner of /box, as in the VM */
 

@@ -404,10 +404,10 @@ void send_error(uint32_t id, int code, const char *fmt, ...) {
     put16(f + 6, 0);
     put32(f + 8, id);
     put32(f + 12, (uint32_t)(14 + 6 + n));
-    put16(f + 16, 1);
+    put16(f + 16, ERROR_CODE);
     put32(f + 18, 8);
     put64(f + 22, (uint64_t)code);
-    put16(f + 30, 2);
+    put16(f + 30, ERROR_MESSAGE);
     put32(f + 32, (uint32_t)n);
     memcpy(f + 36, msg, n);
     write_all(f, 36 + n);

@@ -39,7 +39,6 @@ struct run {
     struct cg cg; /* this run's cgroup; empty name until created */
 };
 
-int run_cpus = 1;
 
 static const char *const default_env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8", NULL};
 

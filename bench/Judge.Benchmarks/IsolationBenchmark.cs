@@ -6,8 +6,9 @@ using System.Text;
 using Judge.Client;
 using Judge.Grading.Packages;
 using Judge.Sandbox;
-using Judge.Sandbox.Languages;
+using Judge.Grading.Languages;
 using Judge.Sandbox.Qemu;
+using Judge.Grading.Runs;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Logging;
 

@@ -3,8 +3,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Judge.Sandbox;
-using Judge.Sandbox.Languages;
+using Judge.Grading.Languages;
 using Judge.Sandbox.Qemu;
+using Judge.Grading.Runs;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Logging;
 

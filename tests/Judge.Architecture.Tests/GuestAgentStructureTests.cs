@@ -17,7 +17,7 @@ public sealed partial class GuestAgentStructureTests
     [Fact]
     public async Task The_agents_files_call_each_other_without_a_loop_and_none_calls_into_main()
     {
-        var graph = await CallGraphAsync(Path.Combine(RepositoryRoot(), "src", "Judge.GuestAgent"));
+        var graph = await CallGraphAsync(Path.Combine(Repository.Root, "src", "Judge.GuestAgent"));
 
         Assert.True(graph.Count >= 8, $"only {graph.Count} files compiled");
         Assert.Null(FindLoop(graph));
@@ -88,19 +88,6 @@ public sealed partial class GuestAgentStructureTests
         }
 
         return graph.Keys.Order(StringComparer.Ordinal).Select(Visit).FirstOrDefault(l => l is not null);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Judge.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("No Judge.sln above " + AppContext.BaseDirectory);
     }
 
     /// <summary>nm's "[address] kind name": U for a symbol used but not defined; T, D, B, R, C for defined ones.</summary>

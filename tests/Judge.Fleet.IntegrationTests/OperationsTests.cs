@@ -57,7 +57,7 @@ public sealed class OperationsTests(FleetFixture fleet)
         var python = languages.EnumerateArray().Single(l => l.GetProperty("id").GetString() == "python");
         Assert.StartsWith("Python 3", python.GetProperty("version").GetString(), StringComparison.Ordinal);
         Assert.Equal(1.0, python.GetProperty("timeMultiplier").GetDouble());
-        Assert.Equal(Judge.Sandbox.Languages.LanguageRegistry.All.Select(l => l.Id), languages.EnumerateArray().Select(l => l.GetProperty("id").GetString()));
+        Assert.Equal(Judge.Grading.Languages.LanguageRegistry.All.Select(l => l.Id), languages.EnumerateArray().Select(l => l.GetProperty("id").GetString()));
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public sealed class OperationsTests(FleetFixture fleet)
         var workers = await fleet.Client(fleet.AdminKey).GetFromJsonAsync<JsonElement>("/api/workers", FleetFixture.Json, Ct);
 
         var speed = workers.EnumerateArray().Single(w => w.GetProperty("id").GetString() == heartbeat.WorkerId).GetProperty("speed");
-        Assert.Equal(Judge.Sandbox.Languages.LanguageRegistry.All.Select(l => l.Id).Order(), speed.EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal(Judge.Grading.Languages.LanguageRegistry.All.Select(l => l.Id).Order(), speed.EnumerateObject().Select(p => p.Name).Order());
         Assert.All(speed.EnumerateObject(), language =>
         {
             var measured = language.Value.GetProperty("measuredCpuMs").GetDouble();

@@ -1,7 +1,7 @@
 using Judge.Grading.Problems;
 using Judge.Grading.Verdicts;
-using Judge.Sandbox.Languages;
-using Judge.Sandbox.Running;
+using Judge.Grading.Languages;
+using Judge.Grading.Runs;
 
 namespace Judge.Grading.Tests;
 

@@ -1,4 +1,4 @@
-using Judge.Sandbox.Languages;
+using Judge.Grading.Languages;
 
 namespace Judge.Sandbox.IntegrationTests;
 

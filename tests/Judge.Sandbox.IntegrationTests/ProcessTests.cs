@@ -1,3 +1,4 @@
+using Judge.Grading.Runs;
 using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Running;
 
@@ -34,7 +35,7 @@ public abstract class ProcessTests(SandboxFixture fixture)
 
         Assert.Null(result.Run!.ExitCode);
         Assert.Equal(6, result.Run.Signal); // SIGABRT
-        Assert.Equal(Running.LimitExceeded.None, result.Run.LimitExceeded);
+        Assert.Equal(LimitExceeded.None, result.Run.LimitExceeded);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Judge.Sandbox.Namespaces;
+using Judge.Grading.Runs;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Logging;
 

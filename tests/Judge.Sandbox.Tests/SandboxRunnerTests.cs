@@ -1,3 +1,4 @@
+using Judge.Grading.Runs;
 using Judge.Sandbox.Running;
 using Judge.Sandbox.Tests.Fakes;
 using Judge.Sandbox.Vms;

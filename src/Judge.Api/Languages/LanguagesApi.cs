@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Judge.Data;
-using Judge.Sandbox.Languages;
+using Judge.Grading.Languages;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 

@@ -5,7 +5,7 @@ using Judge.Api.Validation;
 using Judge.Data;
 using Judge.Data.Submissions;
 using Judge.Grading.Verdicts;
-using Judge.Sandbox.Languages;
+using Judge.Grading.Languages;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

@@ -3,7 +3,7 @@ using System.Globalization;
 using Judge.Hosting;
 using Judge.Sandbox;
 using Judge.Sandbox.Calibration;
-using Judge.Sandbox.Languages;
+using Judge.Grading.Languages;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

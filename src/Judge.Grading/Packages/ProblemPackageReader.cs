@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Judge.Grading.Checkers;
+using Judge.Grading.Languages;
 using Judge.Grading.Problems;
-using Judge.Sandbox.Languages;
 
 namespace Judge.Grading.Packages;
 

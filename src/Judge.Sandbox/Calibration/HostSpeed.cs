@@ -1,5 +1,5 @@
 using System.Globalization;
-using Judge.Sandbox.Languages;
+using Judge.Grading.Languages;
 
 namespace Judge.Sandbox.Calibration;
 

@@ -1,5 +1,5 @@
-using Judge.Sandbox.Languages;
-using Judge.Sandbox.Running;
+using Judge.Grading.Languages;
+using Judge.Grading.Runs;
 using Judge.Sandbox.Vms;
 
 namespace Judge.Sandbox.Calibration;

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Judge.Sandbox.Languages;
+using Judge.Grading.Languages;
 using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+using Judge.Grading.Runs;
 using Judge.Sandbox.Vms;
 
 namespace Judge.Sandbox.Running;

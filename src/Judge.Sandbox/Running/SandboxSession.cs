@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
-using Judge.Sandbox.Languages;
+using Judge.Grading.Languages;
+using Judge.Grading.Runs;
 using Judge.Sandbox.Pool;
 using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Vms;

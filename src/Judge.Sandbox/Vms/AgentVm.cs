@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Judge.Sandbox.Processes;
 using Judge.Sandbox.Protocol;
+using Judge.Grading.Runs;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Logging;
 

@@ -8,6 +8,7 @@ using Judge.Grading.Verdicts;
 using Judge.Sandbox;
 using Judge.Sandbox.Calibration;
 using Judge.Sandbox.Protocol;
+using Judge.Grading.Runs;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Options;
 
@@ -57,7 +58,7 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
             Limits = new ResourceLimits
             {
                 // Like the program's limit, a time on the reference host.
-                CpuTime = TimeSpan.FromMilliseconds(version.ValidationTimeMs) * speed.FactorFor(Sandbox.Languages.LanguageRegistry.Get(version.ValidatorLanguage ?? "cpp")),
+                CpuTime = TimeSpan.FromMilliseconds(version.ValidationTimeMs) * speed.FactorFor(Judge.Grading.Languages.LanguageRegistry.Get(version.ValidatorLanguage ?? "cpp")),
                 MemoryBytes = version.ValidationMemoryBytes,
                 MaxProcesses = 64,
                 OutputBytes = 64 * 1024,
@@ -192,7 +193,7 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
             Uid = 0,
             Gid = 0,
             WorkingDirectory = Directory,
-            Limits = Sandbox.Languages.LanguageRegistry.CompileLimits,
+            Limits = Judge.Grading.Languages.LanguageRegistry.CompileLimits,
         }, cancellationToken);
         if (!compile.Succeeded)
         {

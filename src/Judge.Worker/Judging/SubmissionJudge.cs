@@ -5,6 +5,7 @@ using Judge.Grading.Problems;
 using Judge.Grading.Scoring;
 using Judge.Grading.Verdicts;
 using Judge.Sandbox;
+using Judge.Grading.Runs;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

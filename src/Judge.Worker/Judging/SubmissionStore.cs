@@ -3,7 +3,7 @@ using Judge.Data.Problems;
 using Judge.Grading.Problems;
 using Judge.Data.Submissions;
 using Judge.Grading.Verdicts;
-using Judge.Sandbox.Languages;
+using Judge.Grading.Languages;
 using Microsoft.EntityFrameworkCore;
 
 namespace Judge.Worker.Judging;

@@ -1,5 +1,5 @@
 using Judge.Sandbox.Calibration;
-using Judge.Sandbox.Languages;
+using Judge.Grading.Languages;
 
 namespace Judge.Sandbox.Tests.Calibration;
 

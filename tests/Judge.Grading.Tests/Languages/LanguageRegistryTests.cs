@@ -1,7 +1,7 @@
-using Judge.Sandbox.Languages;
-using Judge.Sandbox.Running;
+using Judge.Grading.Languages;
+using Judge.Grading.Runs;
 
-namespace Judge.Sandbox.Tests.Languages;
+namespace Judge.Grading.Tests.Languages;
 
 /// <summary>Unit tests: run commands under limits.</summary>
 public sealed class LanguageRegistryTests

@@ -1,9 +1,9 @@
-using Judge.Sandbox.Running;
+using Judge.Grading.Runs;
 
-namespace Judge.Sandbox.Languages;
+namespace Judge.Grading.Languages;
 
 /// <summary>
-/// How to compile and run one language inside the guest image. Paths are guest paths under /box.
+/// How to compile and run one language inside the guest image. Paths are guest paths under <see cref="WorkDirectory"/>.
 /// <see cref="HelloWorld"/> prints "Hello, World!"; the sandbox compiles and runs it before taking the
 /// language's memory snapshot, so every VM starts with that toolchain already in its page cache.
 /// </summary>
@@ -15,7 +15,10 @@ public sealed record Language(
     IReadOnlyList<string> RunCommand,
     string HelloWorld)
 {
-    public string SourcePath => $"{GuestCommand.WorkDirectory}/{SourceFileName}";
+    /// <summary>Where a submission's files are in every sandbox, and its programs' working directory.</summary>
+    public const string WorkDirectory = "/box";
+
+    public string SourcePath => $"{WorkDirectory}/{SourceFileName}";
 
     public bool IsCompiled => CompileCommand is not null;
 

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Judge.Sandbox.Running;
+namespace Judge.Grading.Runs;
 
 /// <summary>Which limit stopped a run, as the guest agent saw it.</summary>
 public enum LimitExceeded

@@ -4,11 +4,11 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Judge.Client;
-using Judge.Grading.Packages;
-using Judge.Sandbox;
 using Judge.Grading.Languages;
-using Judge.Sandbox.Qemu;
+using Judge.Grading.Packages;
 using Judge.Grading.Runs;
+using Judge.Sandbox;
+using Judge.Sandbox.Qemu;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Logging;
 

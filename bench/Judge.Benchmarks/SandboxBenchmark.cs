@@ -2,10 +2,10 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Judge.Sandbox;
 using Judge.Grading.Languages;
-using Judge.Sandbox.Qemu;
 using Judge.Grading.Runs;
+using Judge.Sandbox;
+using Judge.Sandbox.Qemu;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Logging;
 

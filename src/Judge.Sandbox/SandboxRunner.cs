@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using Judge.Sandbox.Calibration;
 using Judge.Grading.Languages;
+using Judge.Grading.Runs;
+using Judge.Sandbox.Calibration;
 using Judge.Sandbox.Namespaces;
 using Judge.Sandbox.Pool;
 using Judge.Sandbox.Qemu;
-using Judge.Grading.Runs;
 using Judge.Sandbox.Running;
 using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,7 @@
-using Judge.Grading.Problems;
-using Judge.Grading.Verdicts;
 using Judge.Grading.Languages;
+using Judge.Grading.Problems;
 using Judge.Grading.Runs;
+using Judge.Grading.Verdicts;
 
 namespace Judge.Grading.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text;
-using Judge.Sandbox.Protocol;
 using Judge.Grading.Runs;
+using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Running;
 
 namespace Judge.Sandbox.IntegrationTests;

@@ -1,5 +1,5 @@
-using Judge.Sandbox.Namespaces;
 using Judge.Grading.Runs;
+using Judge.Sandbox.Namespaces;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Logging;
 

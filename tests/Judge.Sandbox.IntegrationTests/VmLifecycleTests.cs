@@ -1,6 +1,6 @@
 using System.Globalization;
-using Judge.Sandbox.Processes;
 using Judge.Grading.Runs;
+using Judge.Sandbox.Processes;
 using Judge.Sandbox.Running;
 using Judge.Sandbox.Vms;
 

@@ -1,15 +1,15 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Judge.Api.Auth;
 using Judge.Api.Validation;
 using Judge.Data;
 using Judge.Data.Problems;
-using System.Text.Json;
 using Judge.Grading.Checkers;
 using Judge.Grading.Packages;
 using Judge.Grading.Problems;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace Judge.Api.Problems;

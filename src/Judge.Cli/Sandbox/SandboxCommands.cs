@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using Judge.Grading.Languages;
 using Judge.Hosting;
 using Judge.Sandbox;
 using Judge.Sandbox.Calibration;
-using Judge.Grading.Languages;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Judge.Grading.Runs;
 using Judge.Sandbox.Processes;
 using Judge.Sandbox.Protocol;
-using Judge.Grading.Runs;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Logging;
 

@@ -1,21 +1,16 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Judge.Data.Problems;
+using Judge.Grading.Checkers;
 using Judge.Grading.Problems;
-using Judge.Grading.Scoring;
-using Judge.Grading.Verdicts;
+using Judge.Grading.Runs;
 using Judge.Sandbox;
 using Judge.Sandbox.Calibration;
 using Judge.Sandbox.Protocol;
-using Judge.Grading.Runs;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Options;
 
 namespace Judge.Worker.Judging;
-
-/// <summary>A verdict from an output validator, with what it said about the output.</summary>
-public sealed record ValidatorVerdict(CaseOutcome Outcome, string? Message);
 
 /// <summary>
 /// Runs a problem's custom output validator inside the submission's VM, after the program's processes are
@@ -24,7 +19,7 @@ public sealed record ValidatorVerdict(CaseOutcome Outcome, string? Message);
 /// only now, and the program's runs never see the judge's directory. The validator starts from nothing the program
 /// could have prepared: as its own user, with fresh scratch directories and IPC (every run has its own), without
 /// the program's files (/box is out of its sight), Python in isolated mode, reading the output the agent copied
-/// from the program's stdout. A validator that crashes, hangs or exits otherwise is a judge error.
+/// from the program's stdout. What its run means is <see cref="ValidatorRules"/>' to say (pure logic, in Judge.Grading).
 /// </summary>
 public sealed class OutputValidation(SandboxSession session, ProblemVersion version, TestDataCache testData, ValidatorBinaries binaries, HostSpeed speed)
 {
@@ -67,73 +62,12 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
             },
         };
         var run = await session.ExecuteAsync(command, cancellationToken);
-        return testlib ? await TestlibAsync(run, feedback, cancellationToken) : await KattisAsync(run, feedback, settings, cancellationToken);
+        return testlib
+            ? ValidatorRules.Testlib(run, await ReadAsync(feedback, "result.txt", cancellationToken))
+            : await ValidatorRules.KattisAsync(run,
+                new KattisScoring(version.ValidatorScores, version.PackageFormat.StartsWith("legacy", StringComparison.Ordinal), settings.AcceptScore),
+                name => ReadAsync(feedback, name, cancellationToken));
     }
-
-    private async Task<ValidatorVerdict> KattisAsync(ProcessResult run, string feedback, GroupSettings settings, CancellationToken cancellationToken)
-    {
-        if (Broken(run, "output validator") is { } broken)
-        {
-            return broken;
-        }
-
-        var message = await ReadAsync(feedback, "judgemessage.txt", cancellationToken) ?? await ReadAsync(feedback, "teammessage.txt", cancellationToken);
-        switch (run.ExitCode)
-        {
-            case 43:
-                return new ValidatorVerdict(new CaseOutcome(Verdict.WrongAnswer), message);
-            case 42 when !version.ValidatorScores:
-                return new ValidatorVerdict(new CaseOutcome(Verdict.Accepted), message);
-            case 42:
-                if (await ReadAsync(feedback, "score_multiplier.txt", cancellationToken) is { } multiplier)
-                {
-                    return Scored(multiplier, "score_multiplier.txt", m => m * settings.AcceptScore, message);
-                }
-
-                if (await ReadAsync(feedback, "score.txt", cancellationToken) is { } score)
-                {
-                    return Scored(score, "score.txt", s => s, message);
-                }
-
-                return version.PackageFormat.StartsWith("legacy", StringComparison.Ordinal)
-                    ? JudgeError("the output validator accepted without writing score.txt, which a 'custom score' problem needs")
-                    : new ValidatorVerdict(new CaseOutcome(Verdict.Accepted), message);
-            default:
-                return JudgeError($"the output validator exited with {run.ExitCode} (42 accepts, 43 rejects): {Tail(message ?? run.StderrText)}");
-        }
-    }
-
-    private async Task<ValidatorVerdict> TestlibAsync(ProcessResult run, string feedback, CancellationToken cancellationToken)
-    {
-        if (Broken(run, "checker") is { } broken)
-        {
-            return broken;
-        }
-
-        var message = (await ReadAsync(feedback, "result.txt", cancellationToken) ?? run.StderrText).Trim();
-        return run.ExitCode switch
-        {
-            0 => new ValidatorVerdict(new CaseOutcome(Verdict.Accepted), message),
-            1 => new ValidatorVerdict(new CaseOutcome(Verdict.WrongAnswer), message),
-            2 or 4 or 8 => new ValidatorVerdict(new CaseOutcome(Verdict.WrongAnswer), "presentation error: " + message),
-            7 => Scored(message.Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "", "the checker's points", p => p, message),
-            _ => JudgeError($"the checker failed (exit {run.ExitCode}): {Tail(message)}"),
-        };
-    }
-
-    private static ValidatorVerdict? Broken(ProcessResult run, string what) =>
-        run.LimitExceeded != LimitExceeded.None ? JudgeError($"the {what} exceeded its {run.LimitExceeded} limit")
-        : run.Signal is { } signal ? JudgeError($"the {what} was killed by signal {signal} ({VerdictRules.SignalName(signal)}): {Tail(run.StderrText)}")
-        : null;
-
-    private static ValidatorVerdict Scored(string text, string source, Func<double, double> score, string? message) =>
-        double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
-            ? new ValidatorVerdict(new CaseOutcome(Verdict.Accepted, score(value)), message)
-            : JudgeError($"{source} does not hold a number: '{Tail(text)}'");
-
-    private static ValidatorVerdict JudgeError(string message) => new(new CaseOutcome(Verdict.InternalError), message);
-
-    private static string Tail(string text) => text.Length <= 500 ? text.Trim() : text[..500].Trim() + "…";
 
     /// <summary>
     /// A feedback file's text, or null when the validator did not write it as a regular file there (the agent follows no
@@ -197,7 +131,7 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
         }, cancellationToken);
         if (!compile.Succeeded)
         {
-            throw new ValidatorBrokenException($"The output validator does not compile: {Tail(compile.StderrText + compile.StdoutText)}");
+            throw new ValidatorBrokenException($"The output validator does not compile: {ValidatorRules.Quote(compile.StderrText + compile.StdoutText)}");
         }
 
         var built = await session.ReadFileAsync(binary, 64L << 20, cancellationToken);

@@ -1,9 +1,9 @@
 using Judge.Data;
 using Judge.Data.Problems;
-using Judge.Grading.Problems;
 using Judge.Data.Submissions;
-using Judge.Grading.Verdicts;
 using Judge.Grading.Languages;
+using Judge.Grading.Problems;
+using Judge.Grading.Verdicts;
 using Microsoft.EntityFrameworkCore;
 
 namespace Judge.Worker.Judging;

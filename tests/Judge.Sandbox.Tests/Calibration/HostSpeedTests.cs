@@ -1,5 +1,5 @@
-using Judge.Sandbox.Calibration;
 using Judge.Grading.Languages;
+using Judge.Sandbox.Calibration;
 
 namespace Judge.Sandbox.Tests.Calibration;
 

@@ -1,5 +1,5 @@
-using Judge.Sandbox.Protocol;
 using Judge.Grading.Runs;
+using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Running;
 using Judge.Sandbox.Tests.Fakes;
 

@@ -37,24 +37,48 @@ public static class JudgeQueues
         });
 
     /// <summary>
+    /// MassTransit's DeployAsync can hang at random after the topology is declared (seen here once in a clean-clone run:
+    /// both queues declared, then nothing; MassTransit/MassTransit#6099 reports the same). Declaring is idempotent, so a
+    /// deploy that takes longer than this is abandoned and tried again with a new bus.
+    /// </summary>
+    private static readonly TimeSpan DeployTimeout = TimeSpan.FromSeconds(30);
+
+    private const int DeployAttempts = 3;
+
+    /// <summary>
     /// Declares both lanes (exchanges, quorum queues, bindings) without consuming, so that commands sent
     /// before any worker has started are kept rather than dropped by an exchange with no queue.
     /// </summary>
     public static async Task DeployTopologyAsync(RabbitMqOptions options, CancellationToken cancellationToken)
     {
-        var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        for (var attempt = 1; ; attempt++)
         {
-            ConfigureHost(cfg, options);
-            cfg.DeployTopologyOnly = true;
-            foreach (var queue in new[] { Interactive, Batch })
+            var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
             {
-                cfg.ReceiveEndpoint(queue, endpoint =>
+                ConfigureHost(cfg, options);
+                cfg.DeployTopologyOnly = true;
+                foreach (var queue in new[] { Interactive, Batch })
                 {
-                    ConfigureQueue(endpoint);
-                    endpoint.Handler<JudgeSubmission>(_ => Task.CompletedTask);
-                });
+                    cfg.ReceiveEndpoint(queue, endpoint =>
+                    {
+                        ConfigureQueue(endpoint);
+                        endpoint.Handler<JudgeSubmission>(_ => Task.CompletedTask);
+                    });
+                }
+            });
+            try
+            {
+                await bus.DeployAsync(cancellationToken).WaitAsync(DeployTimeout, cancellationToken);
+                return;
             }
-        });
-        await bus.DeployAsync(cancellationToken);
+            catch (TimeoutException) when (attempt < DeployAttempts)
+            {
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException(
+                    $"Declaring the queues on {options.Host}:{options.Port} did not finish within {DeployTimeout.TotalSeconds:0} s, {DeployAttempts} times.", e);
+            }
+        }
     }
 }

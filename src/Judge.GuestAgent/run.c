@@ -492,13 +492,15 @@ void handle_run(struct req *r) {
     int64_t usage = cg_cpu_usec(&R.cg), peak = cg_peak(&R.cg), oom = cg_oom_kills(&R.cg), user, sys;
     cg_cpu_split(&R.cg, &user, &sys);
     cg_remove(&R.cg);
-    if (io.out.file >= 0 && (io.out.file_err || close(io.out.file) < 0)) {
-        int e = io.out.file_err ? io.out.file_err : errno;
+    if (io.out.file >= 0) { /* closed whatever happened; an error writing or closing it is the reply */
+        int e = io.out.file_err;
+        if (close(io.out.file) < 0 && !e) e = errno;
         io.out.file = -1;
-        send_error(r->id, E_IO, "%s: writing the run's stdout: %s", R.stdout_path, strerror(e));
-        goto done;
+        if (e) {
+            send_error(r->id, E_IO, "%s: writing the run's stdout: %s", R.stdout_path, strerror(e));
+            goto done;
+        }
     }
-    io.out.file = -1;
 
     /* Limits hold on what was used, not on what the watch loop happened to see: a run whose CPU time
      * reached its limit by the end exceeded it, however it ended. */

@@ -37,9 +37,9 @@ public sealed class ValidationErrors
     /// </summary>
     public bool Text(string field, string? value)
     {
-        if (value?.Contains('\0', StringComparison.Ordinal) == true)
+        if (value?.IndexOf('\0', StringComparison.Ordinal) is >= 0 and var at)
         {
-            Add(field, $"'{field}' contains a NUL character (U+0000) at position {value.IndexOf('\0', StringComparison.Ordinal)}; send text without it.");
+            Add(field, $"'{field}' contains a NUL character (U+0000) at position {at}; send text without it.");
             return false;
         }
 

@@ -14,7 +14,4 @@ public sealed class ApiOptions
 
     /// <summary>A submission whose worker's lease ran out this long ago, and nobody took over, is sent again.</summary>
     public TimeSpan AbandonedAfter { get; set; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>Must match the workers' Worker:MaxAttempts.</summary>
-    public int MaxAttempts { get; set; } = 3;
 }

@@ -1,4 +1,5 @@
 using Judge.Data.Schema;
+using Judge.Data.Submissions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +11,7 @@ public static class DataServiceCollectionExtensions
 {
     public const string ConnectionStringName = "Judge";
 
-    /// <summary>PostgreSQL (ConnectionStrings:Judge), the EF Core context and the schema migrator.</summary>
+    /// <summary>PostgreSQL (ConnectionStrings:Judge), the EF Core context, the schema migrator and the submission lifecycle.</summary>
     public static IServiceCollection AddJudgeData(this IServiceCollection services, IConfiguration configuration)
     {
         var connectionString = configuration.GetConnectionString(ConnectionStringName)
@@ -20,6 +21,10 @@ public static class DataServiceCollectionExtensions
         services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         services.AddDbContext<JudgeDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<SchemaMigrator>();
+        services.AddOptions<SubmissionLifecycleOptions>().Bind(configuration.GetSection(SubmissionLifecycleOptions.SectionName))
+            .Validate(o => o.MaxAttempts >= 1, $"{SubmissionLifecycleOptions.SectionName}:MaxAttempts must be at least 1.");
+        services.AddScoped<SubmissionLifecycle>();
+        services.AddScoped<IJudgingLifecycle>(provider => provider.GetRequiredService<SubmissionLifecycle>());
         return services;
     }
 }

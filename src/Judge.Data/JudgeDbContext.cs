@@ -1,8 +1,10 @@
 using System.Text;
 using Judge.Data.Keys;
 using Judge.Data.Problems;
+using Judge.Data.Storage;
 using Judge.Data.Submissions;
 using Judge.Data.Workers;
+using Judge.Grading.Problems;
 using Microsoft.EntityFrameworkCore;
 
 namespace Judge.Data;
@@ -53,6 +55,9 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
             e.HasMany(v => v.TestCases).WithOne().HasForeignKey(t => t.ProblemVersionId);
             e.HasMany(v => v.TestGroups).WithOne().HasForeignKey(g => g.ProblemVersionId);
             e.HasMany(v => v.Files).WithOne().HasForeignKey(f => f.ProblemVersionId);
+            e.Property(v => v.Status).HasConversion<KebabCaseEnumConverter<VersionStatus>>();
+            e.Property(v => v.Checker).HasConversion<KebabCaseEnumConverter<OutputValidatorKind>>();
+            e.Property(v => v.Scoring).HasConversion<KebabCaseEnumConverter<ProblemType>>();
         });
 
         modelBuilder.Entity<TestGroup>(e =>
@@ -83,18 +88,24 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
             e.ToTable("submissions");
             e.HasMany(s => s.TestResults).WithOne().HasForeignKey(r => r.SubmissionId);
             e.HasMany(s => s.GroupResults).WithOne().HasForeignKey(r => r.SubmissionId);
+            e.Property(s => s.Status).HasConversion<string>();
+            e.Property(s => s.Verdict).HasConversion<string>();
+            e.Property(s => s.Lane).HasConversion<KebabCaseEnumConverter<Lane>>();
+            e.Property(s => s.Purpose).HasConversion<KebabCaseEnumConverter<SubmissionPurpose>>();
         });
 
         modelBuilder.Entity<GroupResult>(e =>
         {
             e.ToTable("group_results");
             e.HasKey(r => new { r.SubmissionId, r.GroupId });
+            e.Property(r => r.Verdict).HasConversion<string>();
         });
 
         modelBuilder.Entity<TestResult>(e =>
         {
             e.ToTable("test_results");
             e.HasKey(r => new { r.SubmissionId, r.Ordinal });
+            e.Property(r => r.Verdict).HasConversion<string>();
         });
 
         modelBuilder.Entity<WorkerHeartbeat>(e =>

@@ -12,7 +12,16 @@ public static class JudgeQueues
     public const string Interactive = "judge-interactive";
     public const string Batch = "judge-batch";
 
+    /// <summary>
+    /// How long a command waits in its lane's delay queue before it returns to the lane: a worker that finds the
+    /// submission held by another (whose lease has not run out yet) parks the command there instead of waiting for
+    /// the lease while it occupies one of its consumers.
+    /// </summary>
+    public static readonly TimeSpan HeldRetryDelay = TimeSpan.FromSeconds(2);
+
     public static string ForLane(string lane) => lane == "batch" ? Batch : Interactive;
+
+    public static string DelayQueue(string queue) => queue + "-delay";
 
     /// <summary>
     /// Senders address the lane's exchange, not its queue: sending to a queue: address would declare the
@@ -20,12 +29,30 @@ public static class JudgeQueues
     /// </summary>
     public static Uri SendAddress(string lane) => new($"exchange:{ForLane(lane)}");
 
+    /// <summary>The lane's delay exchange; a command sent there comes back to the lane after <see cref="HeldRetryDelay"/>.</summary>
+    public static Uri DelayAddress(string lane) => new($"exchange:{DelayQueue(ForLane(lane))}");
+
     /// <summary>The one declaration of a lane's queue, used by workers and by <see cref="DeployTopologyAsync"/>.</summary>
     public static void ConfigureQueue(IRabbitMqReceiveEndpointConfigurator endpoint)
     {
         endpoint.SetQuorumQueue();
         // Commands arrive by lane; binding the message type's exchange would deliver every publish to both lanes.
         endpoint.ConfigureConsumeTopology = false;
+    }
+
+    /// <summary>
+    /// Nobody consumes a delay queue: its messages expire after <see cref="HeldRetryDelay"/> and are dead-lettered, at
+    /// least once (a quorum queue's guarantee, which needs publishers refused rather than old messages dropped when it
+    /// is full), to the lane's exchange.
+    /// </summary>
+    private static void ConfigureDelayQueue(IRabbitMqReceiveEndpointConfigurator endpoint, string lane)
+    {
+        endpoint.SetQuorumQueue();
+        endpoint.ConfigureConsumeTopology = false;
+        endpoint.SetQueueArgument("x-message-ttl", (int)HeldRetryDelay.TotalMilliseconds);
+        endpoint.SetQueueArgument("x-dead-letter-exchange", lane);
+        endpoint.SetQueueArgument("x-dead-letter-strategy", "at-least-once");
+        endpoint.SetQueueArgument("x-overflow", "reject-publish");
     }
 
     public static void ConfigureHost(IRabbitMqBusFactoryConfigurator bus, RabbitMqOptions options) =>
@@ -46,8 +73,8 @@ public static class JudgeQueues
     private const int DeployAttempts = 3;
 
     /// <summary>
-    /// Declares both lanes (exchanges, quorum queues, bindings) without consuming, so that commands sent
-    /// before any worker has started are kept rather than dropped by an exchange with no queue.
+    /// Declares both lanes and their delay queues (exchanges, quorum queues, bindings) without consuming, so that
+    /// commands sent before any worker has started are kept rather than dropped by an exchange with no queue.
     /// </summary>
     public static async Task DeployTopologyAsync(RabbitMqOptions options, CancellationToken cancellationToken)
     {
@@ -62,6 +89,11 @@ public static class JudgeQueues
                     cfg.ReceiveEndpoint(queue, endpoint =>
                     {
                         ConfigureQueue(endpoint);
+                        endpoint.Handler<JudgeSubmission>(_ => Task.CompletedTask);
+                    });
+                    cfg.ReceiveEndpoint(DelayQueue(queue), endpoint =>
+                    {
+                        ConfigureDelayQueue(endpoint, queue);
                         endpoint.Handler<JudgeSubmission>(_ => Task.CompletedTask);
                     });
                 }

@@ -15,9 +15,6 @@ public sealed class WorkerOptions
 
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Claims of one submission before it ends as InternalError rather than be tried again.</summary>
-    public int MaxAttempts { get; set; } = 3;
-
     /// <summary>Test data (by SHA-256) and compiled output validators; default: the sandbox's cache directory.</summary>
     public string? CacheDirectory { get; set; }
 

@@ -28,8 +28,7 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton<InFlightSubmissions>();
         services.AddSingleton<TestDataCache>();
         services.AddSingleton<ValidatorBinaries>();
-        services.AddSingleton<SubmissionJudge>();
-        services.AddScoped<SubmissionStore>();
+        services.AddSingleton<ISubmissionJudge, SubmissionJudge>();
 
         var rabbit = RabbitMqOptions.From(configuration);
         services.AddMassTransit(bus =>

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Judge.Api.Submissions;
+using Judge.Data.Problems;
 using Judge.Data.Submissions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,10 +30,10 @@ public sealed class DeliveryTests(FleetFixture fleet)
     public async Task The_same_judge_command_delivered_twice_is_judged_once()
     {
         var whileJudging = await fleet.SubmitAsync("sum", "python", Problems.SumPython);
-        await Sender().SendAsync(whileJudging, Lanes.Interactive, CancellationToken.None);
+        await Sender().SendAsync(whileJudging, Lane.Interactive, CancellationToken.None);
         var first = await fleet.WaitForVerdictAsync(whileJudging);
 
-        await Sender().SendAsync(whileJudging, Lanes.Interactive, CancellationToken.None);
+        await Sender().SendAsync(whileJudging, Lane.Interactive, CancellationToken.None);
         await WaitForEmptyQueuesAsync();
         var again = await fleet.WaitForVerdictAsync(whileJudging);
 
@@ -81,6 +82,43 @@ public sealed class DeliveryTests(FleetFixture fleet)
     }
 
     [Fact]
+    public async Task A_calibration_whose_last_run_is_abandoned_ends_its_version_rather_than_leave_it_calibrating()
+    {
+        var slug = "abandoned-" + Guid.NewGuid().ToString("N")[..8];
+        var (versionId, runId) = await fleet.WithDbAsync(async db =>
+        {
+            var admin = await db.ApiKeys.Where(k => k.Name == "alice").Select(k => k.Id).SingleAsync();
+            var problem = new Problem { Id = Guid.CreateVersion7(), Slug = slug, Title = "Abandoned calibration", CreatedAt = DateTime.UtcNow };
+            var version = new ProblemVersion
+            {
+                Id = Guid.CreateVersion7(), ProblemId = problem.Id, Number = 1, MemoryLimitBytes = 256L << 20, OutputLimitBytes = 8L << 20,
+                Status = VersionStatus.Calibrating, CreatedAt = DateTime.UtcNow,
+            };
+            var run = new Submission
+            {
+                Id = Guid.CreateVersion7(), ApiKeyId = admin, ProblemId = problem.Id, ProblemVersionId = version.Id, Language = "python",
+                Source = Problems.SumPython, Purpose = SubmissionPurpose.Calibration, PackagePath = "submissions/accepted/sum.py",
+                Status = SubmissionStatus.Judging, Attempt = 3, WorkerId = "dead-worker", LeaseExpiresAt = DateTime.UtcNow.AddMinutes(-10),
+                PublishedAt = DateTime.UtcNow.AddMinutes(-10), CreatedAt = DateTime.UtcNow.AddMinutes(-11),
+            };
+            db.Problems.Add(problem);
+            db.ProblemVersions.Add(version);
+            await db.SaveChangesAsync();
+            db.Submissions.Add(run);
+            await db.SaveChangesAsync();
+            return (version.Id, run.Id);
+        });
+
+        await Sweeper().SweepAsync(CancellationToken.None);
+
+        var version = await fleet.WithDbAsync(db => db.ProblemVersions.AsNoTracking().SingleAsync(v => v.Id == versionId));
+        Assert.Equal(VersionStatus.Failed, version.Status);
+        Assert.Contains("submissions/accepted/sum.py got InternalError", version.StatusMessage, StringComparison.Ordinal);
+        var run = await fleet.WithDbAsync(db => db.Submissions.AsNoTracking().SingleAsync(s => s.Id == runId));
+        Assert.Equal(SubmissionStatus.Done, run.Status);
+    }
+
+    [Fact]
     public async Task A_worker_gives_up_on_a_submission_after_the_maximum_attempts()
     {
         var id = await InsertSubmissionAsync(s =>
@@ -91,7 +129,7 @@ public sealed class DeliveryTests(FleetFixture fleet)
             s.LeaseExpiresAt = DateTime.UtcNow.AddSeconds(-1);
         });
 
-        await Sender().SendAsync(id, Lanes.Interactive, CancellationToken.None);
+        await Sender().SendAsync(id, Lane.Interactive, CancellationToken.None);
         var result = await fleet.WaitForVerdictAsync(id);
 
         Assert.Equal("InternalError", result.GetProperty("verdict").GetString());

@@ -1,3 +1,4 @@
+using Judge.Data.Submissions;
 using Microsoft.EntityFrameworkCore;
 
 namespace Judge.Fleet.IntegrationTests;
@@ -43,7 +44,7 @@ public sealed class WorkerDeathTests(FleetFixture fleet)
     private async Task WaitUntilJudgedByAsync(Guid id, string workerId)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        while (!await fleet.WithDbAsync(db => db.Submissions.AnyAsync(s => s.Id == id && s.Status == "Judging" && s.WorkerId == workerId)))
+        while (!await fleet.WithDbAsync(db => db.Submissions.AnyAsync(s => s.Id == id && s.Status == SubmissionStatus.Judging && s.WorkerId == workerId)))
         {
             await Task.Delay(100, deadline.Token);
         }

@@ -4,6 +4,7 @@ using Judge.Data.Problems;
 using Judge.Data.Submissions;
 using Judge.Grading.Packages;
 using Judge.Grading.Problems;
+using Judge.Grading.Runs;
 using Microsoft.EntityFrameworkCore;
 
 namespace Judge.Api.Problems;
@@ -17,12 +18,6 @@ public sealed record ImportResult(Problem Problem, ProblemVersion Version, bool 
 /// </summary>
 public sealed class ProblemImporter(JudgeDbContext db, JudgeCommandSender sender)
 {
-    /// <summary>What a judged program may use inside the 1 GiB guest (its kernel and agent need the rest).</summary>
-    public const long MaxRunMemoryBytes = 768L << 20;
-
-    /// <summary>The agent captures at most this much output for the default validator to read.</summary>
-    public const long MaxCapturedOutputBytes = 16L << 20;
-
     public async Task<ImportResult> ImportAsync(
         string slug, string? title, ProblemDefinition definition, byte[]? packageSha256, Guid importedBy, CancellationToken cancellationToken)
     {
@@ -53,17 +48,17 @@ public sealed class ProblemImporter(JudgeDbContext db, JudgeCommandSender sender
         var number = 1 + (await db.ProblemVersions.Where(v => v.ProblemId == problem.Id).MaxAsync(v => (int?)v.Number, cancellationToken) ?? 0);
         var notes = new List<string>();
         var memory = definition.Limits.MemoryBytes;
-        if (memory > MaxRunMemoryBytes)
+        if (memory > SandboxCaps.MemoryBytes)
         {
-            notes.Add($"memory limit {memory >> 20} MiB lowered to {MaxRunMemoryBytes >> 20} MiB, the most a judged program gets");
-            memory = MaxRunMemoryBytes;
+            notes.Add($"memory limit {memory >> 20} MiB lowered to {SandboxCaps.MemoryBytes >> 20} MiB, the most a judged program gets");
+            memory = SandboxCaps.MemoryBytes;
         }
 
         var output = definition.Limits.OutputBytes;
-        if (output > MaxCapturedOutputBytes)
+        if (output > SandboxCaps.CapturedOutputBytes)
         {
-            notes.Add($"output limit {output >> 20} MiB lowered to {MaxCapturedOutputBytes >> 20} MiB");
-            output = MaxCapturedOutputBytes;
+            notes.Add($"output limit {output >> 20} MiB lowered to {SandboxCaps.CapturedOutputBytes >> 20} MiB");
+            output = SandboxCaps.CapturedOutputBytes;
         }
 
         var version = new ProblemVersion
@@ -74,16 +69,16 @@ public sealed class ProblemImporter(JudgeDbContext db, JudgeCommandSender sender
             TimeLimitMs = definition.Limits.TimeLimitMs,
             MemoryLimitBytes = memory,
             OutputLimitBytes = output,
-            Checker = definition.Validator.Kind.ToString().ToLowerInvariant(),
+            Checker = definition.Validator.Kind,
             ValidatorFlags = definition.ValidatorFlags,
             ValidatorLanguage = definition.Validator.Language,
             ValidatorScores = definition.ValidatorScores,
-            Scoring = definition.Type == ProblemType.Scoring ? "scoring" : "pass-fail",
+            Scoring = definition.Type,
             MaxScore = definition.MaxScore,
             TimeMultiplier = definition.Limits.TimeMultiplier,
             TimeResolutionMs = definition.Limits.TimeResolutionMs,
             ValidationTimeMs = definition.Limits.ValidationTimeMs,
-            ValidationMemoryBytes = Math.Min(definition.Limits.ValidationMemoryBytes, MaxRunMemoryBytes),
+            ValidationMemoryBytes = Math.Min(definition.Limits.ValidationMemoryBytes, SandboxCaps.MemoryBytes),
             PackageFormat = definition.Format,
             PackageSha256 = packageSha256,
             Status = calibrators.Count > 0 ? VersionStatus.Calibrating : VersionStatus.Ready,

@@ -5,9 +5,11 @@ using Judge.Api.Auth;
 using Judge.Api.Validation;
 using Judge.Data;
 using Judge.Data.Problems;
+using Judge.Data.Storage;
 using Judge.Grading.Checkers;
 using Judge.Grading.Packages;
 using Judge.Grading.Problems;
+using Judge.Grading.Runs;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -165,14 +167,13 @@ public static partial class ProblemsApi
             samples.Add(new SampleResponse(test.Name, files[Convert.ToHexString(test.InputSha256)], files[Convert.ToHexString(test.AnswerSha256)]));
         }
 
-        var pending = newest.Id != current?.Id ? new PendingVersion(newest.Number, newest.Status, newest.StatusMessage) : null;
+        var pending = newest.Id != current?.Id ? new PendingVersion(newest.Number, StoredName.Of(newest.Status), newest.StatusMessage) : null;
         return new ProblemResponse(
-            problem.Id, problem.Slug, problem.Title, current?.Number, shown.Status, shown.StatusMessage, shown.Scoring, shown.PackageFormat, shown.TimeLimitMs,
-            shown.TimeLimitDerived, (int)(shown.MemoryLimitBytes >> 20), (int)(shown.OutputLimitBytes >> 10), shown.Checker, shown.ValidatorFlags,
+            problem.Id, problem.Slug, problem.Title, current?.Number, StoredName.Of(shown.Status), shown.StatusMessage, StoredName.Of(shown.Scoring), shown.PackageFormat, shown.TimeLimitMs,
+            shown.TimeLimitDerived, (int)(shown.MemoryLimitBytes >> 20), (int)(shown.OutputLimitBytes >> 10), StoredName.Of(shown.Checker), shown.ValidatorFlags,
             shown.MaxScore, tests.Count, samples, pending, problem.CreatedAt);
     }
 
-    /// <summary>A problem by slug, or by id when the text is a GUID.</summary>
     /// <summary>The problem named by its id or slug; a name that is neither matches none (and never reaches the database).</summary>
     public static IQueryable<Problem> Find(IQueryable<Problem> problems, string slugOrId) =>
         Guid.TryParse(slugOrId, out var id) ? problems.Where(p => p.Id == id)
@@ -229,10 +230,10 @@ public static partial class ProblemsApi
 
         errors.Required("title", request.Title);
         errors.Range("timeLimitMs", request.TimeLimitMs, 1, 60_000, "ms");
-        errors.Range("memoryLimitMb", request.MemoryLimitMb, 16, ProblemImporter.MaxRunMemoryBytes >> 20, "MiB");
+        errors.Range("memoryLimitMb", request.MemoryLimitMb, 16, SandboxCaps.MemoryBytes >> 20, "MiB");
         if (request.OutputLimitKb is not null)
         {
-            errors.Range("outputLimitKb", request.OutputLimitKb, 1, 16 * 1024, "KiB");
+            errors.Range("outputLimitKb", request.OutputLimitKb, 1, SandboxCaps.CapturedOutputBytes >> 10, "KiB");
         }
 
         if (!DefaultValidatorFlags.TryParse(request.ValidatorFlags, out _, out var flagError))

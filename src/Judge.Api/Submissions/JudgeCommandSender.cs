@@ -1,8 +1,8 @@
-using Judge.Data;
+using Judge.Data.Storage;
+using Judge.Data.Submissions;
 using Judge.Messaging;
 using Judge.Messaging.Contracts;
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
 
 namespace Judge.Api.Submissions;
 
@@ -12,12 +12,13 @@ namespace Judge.Api.Submissions;
 /// </summary>
 public sealed class JudgeCommandSender(IBus bus, IServiceScopeFactory scopes, ILogger<JudgeCommandSender> logger)
 {
-    public async Task<bool> SendAsync(Guid submissionId, string lane, CancellationToken cancellationToken)
+    public async Task<bool> SendAsync(Guid submissionId, Lane lane, CancellationToken cancellationToken)
     {
+        var laneName = StoredName.Of(lane);
         try
         {
-            var endpoint = await bus.GetSendEndpoint(JudgeQueues.SendAddress(lane));
-            await endpoint.Send(new JudgeSubmission(submissionId, lane), cancellationToken);
+            var endpoint = await bus.GetSendEndpoint(JudgeQueues.SendAddress(laneName));
+            await endpoint.Send(new JudgeSubmission(submissionId, laneName), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -26,9 +27,7 @@ public sealed class JudgeCommandSender(IBus bus, IServiceScopeFactory scopes, IL
         }
 
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<JudgeDbContext>();
-        await db.Database.ExecuteSqlAsync(
-            $"UPDATE submissions SET published_at = now(), publish_count = publish_count + 1 WHERE id = {submissionId}", CancellationToken.None);
+        await scope.ServiceProvider.GetRequiredService<SubmissionLifecycle>().MarkSentAsync(submissionId, CancellationToken.None);
         return true;
     }
 }

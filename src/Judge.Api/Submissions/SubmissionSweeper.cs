@@ -1,5 +1,4 @@
-using Judge.Data;
-using Microsoft.EntityFrameworkCore;
+using Judge.Data.Submissions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -16,6 +15,7 @@ public sealed class SubmissionSweeper(
     ILogger<SubmissionSweeper> logger) : BackgroundService
 {
     private const long LockKey = 0x4A5544474557; // "JUDGEW"
+    private const int BatchSize = 200;
     private readonly ApiOptions _options = options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -48,34 +48,22 @@ public sealed class SubmissionSweeper(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<JudgeDbContext>();
-            var unsent = await db.Database.SqlQuery<Stuck>($"""
-                SELECT id AS "Id", lane AS "Lane", attempt AS "Attempt" FROM submissions
-                WHERE status = 'Queued' AND published_at IS NULL AND created_at < now() - make_interval(secs => {_options.UnsentAfter.TotalSeconds})
-                ORDER BY created_at LIMIT 200
-                """).ToListAsync(cancellationToken);
-            foreach (var stuck in unsent)
+            var lifecycle = scope.ServiceProvider.GetRequiredService<SubmissionLifecycle>();
+            foreach (var stuck in await lifecycle.FindUnsentAsync(_options.UnsentAfter, BatchSize, cancellationToken))
             {
                 logger.LogInformation("Submission {SubmissionId} was never sent to a worker; sending it now", stuck.Id);
                 await sender.SendAsync(stuck.Id, stuck.Lane, cancellationToken);
             }
 
-            var abandoned = await db.Database.SqlQuery<Stuck>($"""
-                SELECT id AS "Id", lane AS "Lane", attempt AS "Attempt" FROM submissions
-                WHERE status = 'Judging' AND lease_expires_at < now() - make_interval(secs => {_options.AbandonedAfter.TotalSeconds})
-                  AND (published_at IS NULL OR published_at < now() - make_interval(secs => {_options.AbandonedAfter.TotalSeconds}))
-                ORDER BY created_at LIMIT 200
-                """).ToListAsync(cancellationToken);
-            foreach (var stuck in abandoned)
+            foreach (var stuck in await lifecycle.FindAbandonedAsync(_options.AbandonedAfter, BatchSize, cancellationToken))
             {
-                if (stuck.Attempt >= _options.MaxAttempts)
+                if (lifecycle.IsExhausted(stuck))
                 {
                     var reason = $"Abandoned: {stuck.Attempt} attempts ended without a result (the workers judging it were lost).";
-                    await db.Database.ExecuteSqlAsync($"""
-                        UPDATE submissions SET status = 'Done', verdict = 'InternalError', error = {reason}, lease_expires_at = NULL, finished_at = now()
-                        WHERE id = {stuck.Id} AND status = 'Judging' AND lease_expires_at < now()
-                        """, cancellationToken);
-                    logger.LogError("Submission {SubmissionId}: {Reason}", stuck.Id, reason);
+                    if (await lifecycle.AbandonAsync(stuck.Id, reason, cancellationToken))
+                    {
+                        logger.LogError("Submission {SubmissionId}: {Reason}", stuck.Id, reason);
+                    }
                 }
                 else
                 {
@@ -91,5 +79,4 @@ public sealed class SubmissionSweeper(
         }
     }
 
-    private sealed record Stuck(Guid Id, string Lane, int Attempt);
 }

@@ -3,6 +3,7 @@ using Judge.Api.Auth;
 using Judge.Api.Problems;
 using Judge.Api.Validation;
 using Judge.Data;
+using Judge.Data.Storage;
 using Judge.Data.Submissions;
 using Judge.Grading.Languages;
 using Judge.Grading.Verdicts;
@@ -66,10 +67,10 @@ public static class SubmissionsApi
             }
         }
 
-        var lane = request.Priority ?? Lanes.Interactive;
-        if (lane is not (Lanes.Interactive or Lanes.Batch))
+        var lane = Lane.Interactive;
+        if (request.Priority is not null && !StoredName.TryParse(request.Priority, out lane))
         {
-            errors.Add("priority", $"'priority' must be '{Lanes.Interactive}' or '{Lanes.Batch}'; got '{request.Priority}'.");
+            errors.Add("priority", $"'priority' must be one of {string.Join(", ", StoredName.All<Lane>().Select(l => $"'{l}'"))}; got '{request.Priority}'.");
         }
 
         if (errors.Any)
@@ -107,7 +108,7 @@ public static class SubmissionsApi
         // After the commit: a send that fails leaves the submission unpublished for the sweeper, never lost.
         await sender.SendAsync(submission.Id, submission.Lane, cancellationToken);
         var location = $"/api/submissions/{submission.Id}";
-        return TypedResults.Accepted(location, new SubmissionAccepted(submission.Id, submission.Status, location));
+        return TypedResults.Accepted(location, new SubmissionAccepted(submission.Id, submission.Status.ToString(), location));
     }
 
     private static async Task<Results<Ok<SubmissionResponse>, ProblemHttpResult>> GetAsync(
@@ -131,9 +132,9 @@ public static class SubmissionsApi
             .ToDictionaryAsync(t => t.Id, t => new { t.Name, t.GroupId }, cancellationToken);
         var tests = submission.TestResults.OrderBy(r => r.Ordinal).Select(r => new TestResultResponse(
             r.Ordinal, cases.GetValueOrDefault(r.TestCaseId)?.Name ?? "", groupNames.GetValueOrDefault(cases.GetValueOrDefault(r.TestCaseId)?.GroupId ?? Guid.Empty, ""),
-            r.Verdict, r.Score, r.CpuMs, r.NormalizedCpuMs, r.WallMs, r.MemoryBytes, r.ExitCode, r.Signal, r.CheckerMessage, r.OutputExcerpt)).ToList();
+            r.Verdict.ToString(), r.Score, r.CpuMs, r.NormalizedCpuMs, r.WallMs, r.MemoryBytes, r.ExitCode, r.Signal, r.CheckerMessage, r.OutputExcerpt)).ToList();
         var groups = submission.GroupResults
-            .Select(g => new GroupResultResponse(groupNames.GetValueOrDefault(g.GroupId, ""), g.Verdict, g.Score, g.MaxScore))
+            .Select(g => new GroupResultResponse(groupNames.GetValueOrDefault(g.GroupId, ""), g.Verdict.ToString(), g.Score, g.MaxScore))
             .OrderBy(g => g.Name, StringComparer.Ordinal).ToList();
         return TypedResults.Ok(ToResponse(submission, problem, groups, tests));
     }
@@ -144,14 +145,24 @@ public static class SubmissionsApi
     {
         var errors = new ValidationErrors();
         errors.Text("problem", problem);
-        if (verdict is not null && !Enum.TryParse<Verdict>(verdict, ignoreCase: false, out _))
+        Verdict? verdictWanted = null;
+        if (verdict is not null && Enum.GetNames<Verdict>().Contains(verdict, StringComparer.Ordinal))
+        {
+            verdictWanted = Enum.Parse<Verdict>(verdict);
+        }
+        else if (verdict is not null)
         {
             errors.Add("verdict", $"Unknown verdict '{verdict}'. Known: {string.Join(", ", Enum.GetNames<Verdict>())}.");
         }
 
-        if (status is not null && status is not (SubmissionStatus.Queued or SubmissionStatus.Judging or SubmissionStatus.Done))
+        SubmissionStatus? statusWanted = null;
+        if (status is not null && Enum.GetNames<SubmissionStatus>().Contains(status, StringComparer.Ordinal))
         {
-            errors.Add("status", $"'status' must be {SubmissionStatus.Queued}, {SubmissionStatus.Judging} or {SubmissionStatus.Done}; got '{status}'.");
+            statusWanted = Enum.Parse<SubmissionStatus>(status);
+        }
+        else if (status is not null)
+        {
+            errors.Add("status", $"'status' must be {string.Join(", ", Enum.GetNames<SubmissionStatus>())}; got '{status}'.");
         }
 
         if (page is < 1)
@@ -177,14 +188,14 @@ public static class SubmissionsApi
                 : query.Where(s => db.Problems.Any(p => p.Id == s.ProblemId && p.Slug == problem));
         }
 
-        if (verdict is not null)
+        if (verdictWanted is not null)
         {
-            query = query.Where(s => s.Verdict == verdict);
+            query = query.Where(s => s.Verdict == verdictWanted);
         }
 
-        if (status is not null)
+        if (statusWanted is not null)
         {
-            query = query.Where(s => s.Status == status);
+            query = query.Where(s => s.Status == statusWanted);
         }
 
         var size = pageSize ?? 20;
@@ -202,7 +213,7 @@ public static class SubmissionsApi
 
     private static SubmissionResponse ToResponse(
         Submission s, ProblemRef problem, IReadOnlyList<GroupResultResponse>? groups, IReadOnlyList<TestResultResponse>? tests) => new(
-        s.Id, problem, s.Language, s.Lane, s.Purpose, s.PackagePath, s.Status, s.Verdict, s.Score, s.MaxScore, s.FailingTest, s.CompileOutput,
+        s.Id, problem, s.Language, StoredName.Of(s.Lane), StoredName.Of(s.Purpose), s.PackagePath, s.Status.ToString(), s.Verdict?.ToString(), s.Score, s.MaxScore, s.FailingTest, s.CompileOutput,
         s.Error, s.Attempt, s.WorkerId, s.VmId, s.Isolation, s.SpeedFactor, s.CpuLimitMs,
         new SubmissionTimings(s.QueueMs, s.SetupMs, s.BootMs, s.CompileMs, s.ExecuteMs, s.TotalMs, s.WarmPoolHit),
         s.CreatedAt, s.FinishedAt, groups, tests);

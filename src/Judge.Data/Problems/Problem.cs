@@ -1,3 +1,5 @@
+using Judge.Grading.Problems;
+
 namespace Judge.Data.Problems;
 
 public sealed class Problem
@@ -35,17 +37,15 @@ public sealed class ProblemVersion
 
     public long OutputLimitBytes { get; set; }
 
-    /// <summary>default (the Kattis default validator), kattis or testlib.</summary>
-    public string Checker { get; set; } = "default";
+    public OutputValidatorKind Checker { get; set; } = OutputValidatorKind.Default;
 
     public string ValidatorFlags { get; set; } = "";
 
-    public string Scoring { get; set; } = "pass-fail";
+    public ProblemType Scoring { get; set; } = ProblemType.PassFail;
 
     public DateTime CreatedAt { get; set; }
 
-    /// <summary>calibrating (time limit being derived), ready or failed.</summary>
-    public string Status { get; set; } = "ready";
+    public VersionStatus Status { get; set; } = VersionStatus.Ready;
 
     public string? StatusMessage { get; set; }
 
@@ -76,11 +76,13 @@ public sealed class ProblemVersion
     public List<ProblemVersionFile> Files { get; } = [];
 }
 
-public static class VersionStatus
+/// <summary>Stored kebab-case.</summary>
+public enum VersionStatus
 {
-    public const string Calibrating = "calibrating";
-    public const string Ready = "ready";
-    public const string Failed = "failed";
+    /// <summary>The time limit is being derived from the package's accepted submissions.</summary>
+    Calibrating,
+    Ready,
+    Failed,
 }
 
 /// <summary>A directory of test data with problemtools' grading settings for its items.</summary>

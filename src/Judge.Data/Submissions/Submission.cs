@@ -1,16 +1,29 @@
+using Judge.Grading.Verdicts;
+
 namespace Judge.Data.Submissions;
 
-public static class SubmissionStatus
+/// <summary>Stored by name (Queued, Judging, Done).</summary>
+public enum SubmissionStatus
 {
-    public const string Queued = "Queued";
-    public const string Judging = "Judging";
-    public const string Done = "Done";
+    Queued,
+    Judging,
+    Done,
 }
 
-public static class Lanes
+/// <summary>The queue a submission waits in; stored and shown kebab-case (interactive, batch).</summary>
+public enum Lane
 {
-    public const string Interactive = "interactive";
-    public const string Batch = "batch";
+    Interactive,
+    Batch,
+}
+
+/// <summary>Stored kebab-case.</summary>
+public enum SubmissionPurpose
+{
+    Judge,
+
+    /// <summary>A package's accepted submission, judged to derive the version's time limit.</summary>
+    Calibration,
 }
 
 public sealed class Submission
@@ -27,18 +40,17 @@ public sealed class Submission
 
     public required string Source { get; set; }
 
-    public string Lane { get; set; } = Lanes.Interactive;
+    public Lane Lane { get; set; } = Lane.Interactive;
 
-    public string Status { get; set; } = SubmissionStatus.Queued;
+    public SubmissionStatus Status { get; set; } = SubmissionStatus.Queued;
 
-    public string? Verdict { get; set; }
+    public Verdict? Verdict { get; set; }
 
     public double? Score { get; set; }
 
     public double? MaxScore { get; set; }
 
-    /// <summary>judge, or calibration: a package's accepted submission judged to derive the time limit.</summary>
-    public string Purpose { get; set; } = SubmissionPurpose.Judge;
+    public SubmissionPurpose Purpose { get; set; } = SubmissionPurpose.Judge;
 
     /// <summary>For submissions from a package: its path there (submissions/accepted/x.py).</summary>
     public string? PackagePath { get; set; }
@@ -94,19 +106,13 @@ public sealed class Submission
     public List<GroupResult> GroupResults { get; } = [];
 }
 
-public static class SubmissionPurpose
-{
-    public const string Judge = "judge";
-    public const string Calibration = "calibration";
-}
-
 public sealed class GroupResult
 {
     public Guid SubmissionId { get; set; }
 
     public Guid GroupId { get; set; }
 
-    public required string Verdict { get; set; }
+    public Verdict Verdict { get; set; }
 
     public double Score { get; set; }
 
@@ -121,7 +127,7 @@ public sealed class TestResult
 
     public Guid TestCaseId { get; set; }
 
-    public required string Verdict { get; set; }
+    public Verdict Verdict { get; set; }
 
     /// <summary>CPU time as measured on the judging worker.</summary>
     public int CpuMs { get; set; }

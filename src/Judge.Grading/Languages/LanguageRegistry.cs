@@ -147,8 +147,8 @@ public static partial class LanguageRegistry
     {
         CpuTime = TimeSpan.FromSeconds(60),
         WallTime = TimeSpan.FromSeconds(120),
-        MemoryBytes = 768L * 1024 * 1024,
-        MaxProcesses = 64,
+        MemoryBytes = SandboxCaps.MemoryBytes,
+        MaxProcesses = SandboxCaps.Processes,
         OutputBytes = 64 * 1024,
         KillOnOutputLimit = false,
         FileSizeBytes = 256L * 1024 * 1024,

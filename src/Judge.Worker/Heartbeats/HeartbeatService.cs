@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Judge.Data;
+using Judge.Data.Submissions;
 using Judge.Sandbox;
 using Judge.Worker.Judging;
 using Microsoft.EntityFrameworkCore;
@@ -49,7 +50,7 @@ public sealed class HeartbeatService(
         var judging = inFlight.Ids;
         if (judging.Count > 0)
         {
-            await scope.ServiceProvider.GetRequiredService<SubmissionStore>().RenewLeasesAsync(judging, _options.Id, _options.LeaseDuration, cancellationToken);
+            await scope.ServiceProvider.GetRequiredService<SubmissionLifecycle>().RenewLeasesAsync(judging, _options.Id, _options.LeaseDuration, cancellationToken);
         }
 
         var pool = JsonSerializer.Serialize(sandbox.WarmPoolCounts());

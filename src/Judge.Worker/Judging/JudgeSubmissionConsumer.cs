@@ -1,4 +1,5 @@
 using Judge.Data.Submissions;
+using Judge.Messaging;
 using Judge.Messaging.Contracts;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -11,13 +12,16 @@ namespace Judge.Worker.Judging;
 /// database first, skips it when it is already final, and acknowledges only after the result is written.
 /// </summary>
 public sealed class JudgeSubmissionConsumer(
-    SubmissionStore store,
-    SubmissionJudge judge,
+    IJudgingLifecycle lifecycle,
+    ISubmissionJudge judge,
     JudgeSlots slots,
     InFlightSubmissions inFlight,
     IOptions<WorkerOptions> options,
     ILogger<JudgeSubmissionConsumer> logger) : IConsumer<JudgeSubmission>
 {
+    /// <summary>When this command first found its submission held by another worker (UTC, round-trip text).</summary>
+    public const string HeldSinceHeader = "Judge-Held-Since";
+
     private readonly WorkerOptions _options = options.Value;
 
     public async Task Consume(ConsumeContext<JudgeSubmission> context)
@@ -33,44 +37,26 @@ public sealed class JudgeSubmissionConsumer(
 
         try
         {
-            var claim = await ClaimAsync(id, cancellationToken);
-            if (claim is null)
+            var claim = await lifecycle.TryClaimAsync(id, _options.Id, _options.LeaseDuration, cancellationToken);
+            switch (claim.Status)
             {
-                return;
+                case ClaimStatus.Claimed:
+                    await JudgeAsync(context, claim.Submission!);
+                    break;
+                case ClaimStatus.HeldElsewhere:
+                    await RetryLaterAsync(context);
+                    break;
+                case ClaimStatus.AlreadyDone:
+                    logger.LogInformation("Submission {SubmissionId} is already judged; acknowledging the duplicate command", id);
+                    break;
+                case ClaimStatus.NotFound:
+                    logger.LogWarning("Submission {SubmissionId} does not exist; dropping the command", id);
+                    break;
+                case ClaimStatus.GaveUp:
+                    logger.LogError("Submission {SubmissionId} ended as InternalError after {Attempts} attempts without a result", id,
+                        claim.Submission!.Attempt - 1);
+                    break;
             }
-
-            if (claim.Attempt > _options.MaxAttempts)
-            {
-                var reason = $"Gave up after {claim.Attempt - 1} attempts: each ended without a result (worker lost or sandbox failure).";
-                logger.LogError("Submission {SubmissionId}: {Reason}", id, reason);
-                await store.FailAsync(id, claim.Attempt, _options.Id, reason, cancellationToken);
-                await FinishCalibrationAsync(claim, cancellationToken);
-                return;
-            }
-
-            using var slot = await slots.AcquireAsync(claim.Lane == Lanes.Interactive, cancellationToken);
-            JudgeOutcome outcome;
-            try
-            {
-                outcome = await judge.JudgeAsync(claim, cancellationToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException && IsLastAttempt(context))
-            {
-                // MassTransit moves the command to the _error queue; the submission must not stay unfinished.
-                logger.LogError(e, "Judging submission {SubmissionId} failed on its last retry", id);
-                await store.FailAsync(id, claim.Attempt, _options.Id, $"The judge failed: {e.Message}", CancellationToken.None);
-                await FinishCalibrationAsync(claim, CancellationToken.None);
-                throw;
-            }
-
-            if (!await store.WriteResultAsync(claim, _options.Id, outcome, cancellationToken))
-            {
-                logger.LogWarning("Submission {SubmissionId}: the claim was lost while judging; the result is discarded", id);
-                return;
-            }
-
-            await FinishCalibrationAsync(claim, cancellationToken);
-            await context.Publish(new SubmissionJudged(id, claim.ProblemId, outcome.Verdict.ToString(), outcome.Score, DateTime.UtcNow), cancellationToken);
         }
         finally
         {
@@ -78,53 +64,71 @@ public sealed class JudgeSubmissionConsumer(
         }
     }
 
-    /// <summary>
-    /// Claims the submission, waiting while another worker's lease holds: if that worker died, its lease runs
-    /// out and this delivery (RabbitMQ's redelivery of the dead worker's command) takes over. A holder that
-    /// keeps renewing is alive and will finish, so after twice the lease this duplicate is dropped.
-    /// </summary>
-    private async Task<ClaimedSubmission?> ClaimAsync(Guid id, CancellationToken cancellationToken)
+    private async Task JudgeAsync(ConsumeContext<JudgeSubmission> context, ClaimedSubmission claim)
     {
-        var giveUpAt = DateTime.UtcNow + 2 * _options.LeaseDuration;
-        while (true)
+        var cancellationToken = context.CancellationToken;
+        JudgeOutcome outcome;
+        using (await slots.AcquireAsync(claim.Lane == Lane.Interactive, cancellationToken))
         {
-            var result = await store.TryClaimAsync(id, _options.Id, _options.LeaseDuration, cancellationToken);
-            switch (result.Status)
+            try
             {
-                case ClaimStatus.Claimed:
-                    return result.Submission;
-                case ClaimStatus.AlreadyDone:
-                    logger.LogInformation("Submission {SubmissionId} is already judged; acknowledging the duplicate command", id);
-                    return null;
-                case ClaimStatus.NotFound:
-                    logger.LogWarning("Submission {SubmissionId} does not exist; dropping the command", id);
-                    return null;
+                outcome = await judge.JudgeAsync(claim, cancellationToken);
             }
-
-            if (DateTime.UtcNow >= giveUpAt)
+            catch (UnjudgeableException e)
             {
-                logger.LogInformation("Submission {SubmissionId} stays with the worker that holds it; dropping this duplicate command", id);
-                return null;
+                logger.LogError("Submission {SubmissionId} cannot be judged: {Reason}", claim.Id, e.Message);
+                await lifecycle.FailAsync(claim, _options.Id, e.Message, CancellationToken.None);
+                return;
             }
-
-            var wait = (result.LeaseExpiresAt ?? DateTime.UtcNow) - DateTime.UtcNow + TimeSpan.FromMilliseconds(500);
-            await Task.Delay(wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait > TimeSpan.FromSeconds(10) ? TimeSpan.FromSeconds(10) : wait, cancellationToken);
+            catch (Exception e) when (e is not OperationCanceledException && IsLastAttempt(context))
+            {
+                // MassTransit moves the command to the _error queue; the submission must not stay unfinished.
+                logger.LogError(e, "Judging submission {SubmissionId} failed on its last retry", claim.Id);
+                await lifecycle.FailAsync(claim, _options.Id, $"The judge failed: {e.Message}", CancellationToken.None);
+                throw;
+            }
         }
+
+        if (!await lifecycle.FinishAsync(claim, _options.Id, outcome, cancellationToken))
+        {
+            logger.LogWarning("Submission {SubmissionId}: the claim was lost while judging; the result is discarded", claim.Id);
+            return;
+        }
+
+        await context.Publish(new SubmissionJudged(claim.Id, claim.ProblemId, outcome.Verdict.ToString(), outcome.Score, DateTime.UtcNow), cancellationToken);
     }
 
-    private Task FinishCalibrationAsync(ClaimedSubmission claim, CancellationToken cancellationToken) =>
-        claim.Purpose == SubmissionPurpose.Calibration ? store.FinishCalibrationAsync(claim.Version.Id, cancellationToken) : Task.CompletedTask;
+    /// <summary>
+    /// Another worker holds the submission. If it died, its lease runs out and the command must find the submission
+    /// again then (RabbitMQ redelivers a dead worker's command at once, before its lease has run out): the command goes
+    /// to the lane's delay queue and comes back, rather than wait here and keep one of this worker's consumers. A holder
+    /// that keeps renewing for twice the lease is alive and will finish, so then this duplicate is dropped.
+    /// </summary>
+    private async Task RetryLaterAsync(ConsumeContext<JudgeSubmission> context)
+    {
+        var id = context.Message.SubmissionId;
+        var now = DateTime.UtcNow;
+        var heldSince = context.Headers.Get<string>(HeldSinceHeader) is { } text
+            && DateTime.TryParse(text, null, System.Globalization.DateTimeStyles.RoundtripKind, out var since) ? since : now;
+        if (now - heldSince >= 2 * _options.LeaseDuration)
+        {
+            logger.LogInformation("Submission {SubmissionId} stays with the worker that holds it; dropping this duplicate command", id);
+            return;
+        }
+
+        var delay = await context.GetSendEndpoint(JudgeQueues.DelayAddress(context.Message.Lane));
+        await delay.Send(context.Message, send =>
+        {
+            send.Headers.Set(HeldSinceHeader, heldSince.ToString("O"));
+            // A delay queue that was never declared would drop the command without a word.
+            if (send.TryGetPayload<RabbitMqSendContext>(out var rabbit))
+            {
+                rabbit.Mandatory = true;
+            }
+        }, context.CancellationToken);
+        logger.LogInformation("Submission {SubmissionId} is held by another worker; its command comes back in {Delay}", id, JudgeQueues.HeldRetryDelay);
+    }
 
     private static bool IsLastAttempt(ConsumeContext context) =>
         context.GetRetryAttempt() >= JudgeSubmissionConsumerDefinition.RetryIntervals.Length;
-}
-
-/// <summary>Infrastructure failures (a VM that does not boot, a broken connection) are retried in place.</summary>
-public sealed class JudgeSubmissionConsumerDefinition : ConsumerDefinition<JudgeSubmissionConsumer>
-{
-    public static readonly TimeSpan[] RetryIntervals = [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10)];
-
-    protected override void ConfigureConsumer(
-        IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<JudgeSubmissionConsumer> consumerConfigurator, IRegistrationContext context) =>
-        consumerConfigurator.UseMessageRetry(retry => retry.Intervals(RetryIntervals));
 }

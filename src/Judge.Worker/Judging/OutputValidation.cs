@@ -40,7 +40,7 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
         var feedback = $"{FeedbackRoot}/{++_checks}";
         await session.MakeDirectoryAsync(feedback, 0x1ED /* 0755 */, ValidatorUid, ValidatorUid, cancellationToken);
         var flags = $"{version.ValidatorFlags} {groupFlags}".Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        var testlib = version.Checker == "testlib";
+        var testlib = version.Checker == OutputValidatorKind.Testlib;
         var command = new GuestCommand([.. _command, .. testlib
             ? [inputPath, OutputPath, AnswerPath, $"{feedback}/result.txt"]
             : new[] { inputPath, AnswerPath, feedback + "/" }.Concat(flags)])
@@ -131,7 +131,7 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
         }, cancellationToken);
         if (!compile.Succeeded)
         {
-            throw new ValidatorBrokenException($"The output validator does not compile: {ValidatorRules.Quote(compile.StderrText + compile.StdoutText)}");
+            throw new UnjudgeableException($"The output validator does not compile: {ValidatorRules.Quote(compile.StderrText + compile.StdoutText)}");
         }
 
         var built = await session.ReadFileAsync(binary, 64L << 20, cancellationToken);
@@ -139,9 +139,6 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
         return [binary];
     }
 }
-
-/// <summary>The problem's validator is broken (it does not compile): the judge's problem, not the program's, and not worth a retry.</summary>
-public sealed class ValidatorBrokenException(string message) : Exception(message);
 
 /// <summary>Compiled output validators on the worker's disk, by a hash of their sources and language.</summary>
 public sealed class ValidatorBinaries(IOptions<WorkerOptions> options, IOptions<SandboxOptions> sandbox)

@@ -1,24 +1,36 @@
 using System.Diagnostics;
 using System.Text;
+using Judge.Data.Problems;
+using Judge.Data.Submissions;
 using Judge.Grading.Checkers;
+using Judge.Grading.Languages;
 using Judge.Grading.Problems;
 using Judge.Grading.Runs;
 using Judge.Grading.Scoring;
 using Judge.Grading.Verdicts;
 using Judge.Sandbox;
+using Judge.Sandbox.Calibration;
+using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Running;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Judge.Worker.Judging;
 
+/// <summary>Judges one claimed submission to an outcome, or throws: <see cref="UnjudgeableException"/> when a retry would fail the same way.</summary>
+public interface ISubmissionJudge
+{
+    Task<JudgeOutcome> JudgeAsync(ClaimedSubmission submission, CancellationToken cancellationToken);
+}
+
 /// <summary>
-/// Judges one submission in one VM: compiles once, then walks the version's test groups as the scoring
+/// Judges one submission in one sandbox: compiles once, then walks the version's test groups as the scoring
 /// engine directs (a pass-fail problem stops at the first failure; a scoring problem runs every group),
-/// checking each output with the default validator or the problem's own, inside the VM.
+/// checking each output with the default validator or the problem's own, inside the sandbox.
 /// </summary>
 public sealed class SubmissionJudge(
     SandboxRunner sandbox, TestDataCache testData, ValidatorBinaries validators, IOptions<WorkerOptions> options, ILogger<SubmissionJudge> logger)
+    : ISubmissionJudge
 {
     private const string InputPath = GuestCommand.JudgeDirectory + "/input";
     private const int MaxCompileOutput = 64 * 1024;
@@ -26,115 +38,13 @@ public sealed class SubmissionJudge(
 
     public async Task<JudgeOutcome> JudgeAsync(ClaimedSubmission submission, CancellationToken cancellationToken)
     {
+        var language = LanguageRegistry.Find(submission.Language)
+            ?? throw new UnjudgeableException($"This worker has no language '{submission.Language}'.");
         var total = Stopwatch.StartNew();
-        var version = submission.Version;
-        await using var session = await sandbox.OpenSessionAsync(submission.Language, cancellationToken);
+        await using var session = await sandbox.OpenSessionAsync(language.Id, cancellationToken);
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["VmId"] = session.VmId });
-        await session.WriteSourceAsync(submission.Source, cancellationToken);
-
-        // The version's time limit is a time on the reference host; this host's speed factor makes it a time here.
-        var speedFactor = sandbox.Speed.FactorFor(session.Language);
-        var cpuLimit = sandbox.Speed.CpuLimitFor(session.Language,
-            version.TimeLimitMs is { } timeLimitMs ? TimeSpan.FromMilliseconds(timeLimitMs) : options.Value.CalibrationTimeLimit);
-
-        var compileClock = Stopwatch.StartNew();
-        var compile = await session.CompileAsync(cancellationToken);
-        var compileMs = compile is null ? 0 : (int)compileClock.Elapsed.TotalMilliseconds;
-        var tests = new List<TestOutcome>();
-        var executeMs = 0.0;
-        if (compile is { Succeeded: false })
-        {
-            logger.LogInformation("Submission {SubmissionId} does not compile", submission.Id);
-            return Outcome(new Evaluation(Verdict.CompilationError, 0, []), CompilerOutput(compile), null);
-        }
-
-        var custom = version.Checker != "default" ? new OutputValidation(session, version, testData, validators, sandbox.Speed) : null;
-        var limits = new ResourceLimits
-        {
-            CpuTime = cpuLimit,
-            MemoryBytes = version.MemoryLimitBytes,
-            MaxProcesses = 64,
-            OutputBytes = version.OutputLimitBytes,
-            FileSizeBytes = version.OutputLimitBytes,
-            KillOnOutputLimit = true,
-        };
-
-        // A custom validator reads the output from a file; the default validator gets it captured, here.
-        var command = session.ProgramCommand(limits) with
-        {
-            StdinPath = InputPath,
-            StdoutPath = custom is null ? null : OutputValidation.OutputPath,
-        };
-        try
-        {
-            var evaluation = await ScoreEngine.EvaluateAsync(TestTree.Build(version), version.Scoring == "scoring" ? ProblemType.Scoring : ProblemType.PassFail,
-                async (testCase, settings) =>
-                {
-                    var row = testCase.Row;
-                    var input = await testData.GetAsync(row.InputSha256, cancellationToken);
-
-                    // What a test costs in the sandbox: its input, its run (checking is apart).
-                    var runClock = Stopwatch.StartNew();
-                    await session.WriteProtectedFileAsync(InputPath, input, cancellationToken);
-                    var run = await session.ExecuteAsync(command, cancellationToken);
-                    executeMs += runClock.Elapsed.TotalMilliseconds;
-
-                    var (outcome, message) = VerdictRules.ForRun(run, session.Language, speedFactor) is { } ended
-                        ? (new CaseOutcome(ended.Verdict), ended.Message)
-                        : await CheckAsync(run, row.AnswerSha256, settings);
-                    tests.Add(new TestOutcome(row.Ordinal, row.Id, outcome.Verdict, run.CpuMs, sandbox.Speed.Normalize(session.Language, run.CpuMs), run.WallMs,
-                        run.PeakMemoryBytes, run.ExitCode, run.Signal,
-                        message, outcome.Verdict == Verdict.Accepted ? null : await ExcerptAsync(run), outcome.Score));
-                    return outcome;
-                });
-            logger.LogInformation("Submission {SubmissionId} judged {Verdict}, score {Score}, after {Tests} tests", submission.Id, evaluation.Verdict,
-                evaluation.Score, tests.Count);
-            var error = evaluation.Verdict == Verdict.InternalError ? tests.LastOrDefault(t => t.Verdict == Verdict.InternalError)?.Message : null;
-            return Outcome(evaluation, null, error);
-        }
-        catch (ValidatorBrokenException e)
-        {
-            logger.LogError("Submission {SubmissionId}: {Reason}", submission.Id, e.Message);
-            return Outcome(new Evaluation(Verdict.InternalError, 0, []), null, e.Message);
-        }
-
-        async Task<(CaseOutcome, string?)> CheckAsync(ProcessResult run, byte[] answerHash, GroupSettings settings)
-        {
-            var answer = await testData.GetAsync(answerHash, cancellationToken);
-            if (custom is not null)
-            {
-                var verdict = await custom.CheckAsync(InputPath, answer, settings.OutputValidatorFlags, settings, cancellationToken);
-                return (verdict.Outcome, verdict.Message);
-            }
-
-            var flags = DefaultValidatorFlags.Parse($"{version.ValidatorFlags} {settings.OutputValidatorFlags}");
-            var result = DefaultValidator.Check(run.Stdout, answer, flags);
-            return (new CaseOutcome(result.Accepted ? Verdict.Accepted : Verdict.WrongAnswer), result.Accepted ? null : result.Message);
-        }
-
-        async Task<string?> ExcerptAsync(ProcessResult run)
-        {
-            if (custom is null)
-            {
-                return run.Stdout.Length == 0 ? null : Encoding.UTF8.GetString(run.Stdout, 0, Math.Min(run.Stdout.Length, OutputExcerptChars));
-            }
-
-            try
-            {
-                var output = await session.ReadFileAsync(OutputValidation.OutputPath, OutputExcerptChars, cancellationToken);
-                return output.Data.Length == 0 ? null : Encoding.UTF8.GetString(output.Data);
-            }
-            catch (Sandbox.Protocol.AgentErrorException)
-            {
-                return null;
-            }
-        }
-
-        JudgeOutcome Outcome(Evaluation evaluation, string? compileOutput, string? error) =>
-            new(evaluation.Verdict, evaluation.Score, version.MaxScore, tests.FirstOrDefault(t => t.Verdict != Verdict.Accepted)?.Ordinal,
-                compileOutput, error, tests, evaluation.Groups, session.VmId, session.Isolation.ToString(), session.WarmPoolHit, speedFactor,
-                (int)Math.Round(cpuLimit.TotalMilliseconds),
-                new JudgeTimings((int)session.SetupMs, (int)session.BootMs, compileMs, (int)executeMs, (int)total.Elapsed.TotalMilliseconds));
+        var judging = new Judging(sandbox.Speed, testData, validators, options.Value.CalibrationTimeLimit, logger, submission, session, total, cancellationToken);
+        return await judging.RunAsync();
     }
 
     private static string CompilerOutput(ProcessResult compile)
@@ -146,5 +56,153 @@ public sealed class SubmissionJudge(
         }
 
         return text.Length > MaxCompileOutput ? text[..MaxCompileOutput] + "\n… (truncated)" : text;
+    }
+
+    /// <summary>One submission's judging, in the order it happens: compile, then each test run and checked.</summary>
+    private sealed class Judging
+    {
+        private readonly HostSpeed _speed;
+        private readonly TestDataCache _testData;
+        private readonly ILogger _logger;
+        private readonly ClaimedSubmission _submission;
+        private readonly ProblemVersion _version;
+        private readonly SandboxSession _session;
+        private readonly Stopwatch _total;
+        private readonly CancellationToken _cancellationToken;
+        private readonly double _speedFactor;
+        private readonly TimeSpan _cpuLimit;
+        private readonly OutputValidation? _validator;
+        private readonly List<TestOutcome> _tests = [];
+        private int _compileMs;
+        private double _executeMs;
+
+        public Judging(
+            HostSpeed speed, TestDataCache testData, ValidatorBinaries validators, TimeSpan calibrationTimeLimit, ILogger logger,
+            ClaimedSubmission submission, SandboxSession session, Stopwatch total, CancellationToken cancellationToken)
+        {
+            _speed = speed;
+            _testData = testData;
+            _logger = logger;
+            _submission = submission;
+            _version = submission.Version;
+            _session = session;
+            _total = total;
+            _cancellationToken = cancellationToken;
+
+            // The version's time limit is a time on the reference host; this host's speed factor makes it a time here.
+            _speedFactor = speed.FactorFor(session.Language);
+            _cpuLimit = speed.CpuLimitFor(session.Language,
+                _version.TimeLimitMs is { } timeLimitMs ? TimeSpan.FromMilliseconds(timeLimitMs) : calibrationTimeLimit);
+            _validator = _version.Checker != OutputValidatorKind.Default
+                ? new OutputValidation(session, _version, testData, validators, speed)
+                : null;
+        }
+
+        public async Task<JudgeOutcome> RunAsync()
+        {
+            // The program's command depends on its source (a Java class is run by the name it declares).
+            await _session.WriteSourceAsync(_submission.Source, _cancellationToken);
+            var program = ProgramCommand();
+            var compile = await CompileAsync();
+            if (compile is { Succeeded: false })
+            {
+                _logger.LogInformation("Submission {SubmissionId} does not compile", _submission.Id);
+                return Outcome(new Evaluation(Verdict.CompilationError, 0, []), CompilerOutput(compile), null);
+            }
+
+            var evaluation = await ScoreEngine.EvaluateAsync(TestTree.Build(_version), _version.Scoring,
+                (testCase, settings) => RunTestAsync(program, testCase, settings));
+            _logger.LogInformation("Submission {SubmissionId} judged {Verdict}, score {Score}, after {Tests} tests", _submission.Id,
+                evaluation.Verdict, evaluation.Score, _tests.Count);
+            var error = evaluation.Verdict == Verdict.InternalError ? _tests.LastOrDefault(t => t.Verdict == Verdict.InternalError)?.Message : null;
+            return Outcome(evaluation, null, error);
+        }
+
+        private GuestCommand ProgramCommand()
+        {
+            var limits = new ResourceLimits
+            {
+                CpuTime = _cpuLimit,
+                MemoryBytes = _version.MemoryLimitBytes,
+                MaxProcesses = SandboxCaps.Processes,
+                OutputBytes = _version.OutputLimitBytes,
+                FileSizeBytes = _version.OutputLimitBytes,
+                KillOnOutputLimit = true,
+            };
+            // A custom validator reads the output from a file; the default validator gets it captured.
+            return _session.ProgramCommand(limits) with
+            {
+                StdinPath = InputPath,
+                StdoutPath = _validator is null ? null : OutputValidation.OutputPath,
+            };
+        }
+
+        /// <summary>Null for a language without a compile step.</summary>
+        private async Task<ProcessResult?> CompileAsync()
+        {
+            var clock = Stopwatch.StartNew();
+            var compile = await _session.CompileAsync(_cancellationToken);
+            _compileMs = compile is null ? 0 : (int)clock.Elapsed.TotalMilliseconds;
+            return compile;
+        }
+
+        private async Task<CaseOutcome> RunTestAsync(GuestCommand program, StoredCase testCase, GroupSettings settings)
+        {
+            var row = testCase.Row;
+            var input = await _testData.GetAsync(row.InputSha256, _cancellationToken);
+
+            // What a test costs in the sandbox: its input and its run; checking is apart.
+            var clock = Stopwatch.StartNew();
+            await _session.WriteProtectedFileAsync(InputPath, input, _cancellationToken);
+            var run = await _session.ExecuteAsync(program, _cancellationToken);
+            _executeMs += clock.Elapsed.TotalMilliseconds;
+
+            var (outcome, message) = VerdictRules.ForRun(run, _session.Language, _speedFactor) is { } ended
+                ? (new CaseOutcome(ended.Verdict), ended.Message)
+                : await CheckAsync(run, row.AnswerSha256, settings);
+            var excerpt = outcome.Verdict == Verdict.Accepted ? null : await ExcerptAsync(run);
+            _tests.Add(new TestOutcome(row.Ordinal, row.Id, outcome.Verdict, run.CpuMs, _speed.Normalize(_session.Language, run.CpuMs),
+                run.WallMs, run.PeakMemoryBytes, run.ExitCode, run.Signal, message, excerpt, outcome.Score));
+            return outcome;
+        }
+
+        private async Task<(CaseOutcome Outcome, string? Message)> CheckAsync(ProcessResult run, byte[] answerHash, GroupSettings settings)
+        {
+            var answer = await _testData.GetAsync(answerHash, _cancellationToken);
+            if (_validator is not null)
+            {
+                var verdict = await _validator.CheckAsync(InputPath, answer, settings.OutputValidatorFlags, settings, _cancellationToken);
+                return (verdict.Outcome, verdict.Message);
+            }
+
+            var flags = DefaultValidatorFlags.Parse($"{_version.ValidatorFlags} {settings.OutputValidatorFlags}");
+            var result = DefaultValidator.Check(run.Stdout, answer, flags);
+            return (new CaseOutcome(result.Accepted ? Verdict.Accepted : Verdict.WrongAnswer), result.Accepted ? null : result.Message);
+        }
+
+        /// <summary>The start of a failing run's output, for the submitter to see what went wrong.</summary>
+        private async Task<string?> ExcerptAsync(ProcessResult run)
+        {
+            if (_validator is null)
+            {
+                return run.Stdout.Length == 0 ? null : Encoding.UTF8.GetString(run.Stdout, 0, Math.Min(run.Stdout.Length, OutputExcerptChars));
+            }
+
+            try
+            {
+                var output = await _session.ReadFileAsync(OutputValidation.OutputPath, OutputExcerptChars, _cancellationToken);
+                return output.Data.Length == 0 ? null : Encoding.UTF8.GetString(output.Data);
+            }
+            catch (AgentErrorException)
+            {
+                return null;
+            }
+        }
+
+        private JudgeOutcome Outcome(Evaluation evaluation, string? compileOutput, string? error) =>
+            new(evaluation.Verdict, evaluation.Score, _version.MaxScore, _tests.FirstOrDefault(t => t.Verdict != Verdict.Accepted)?.Ordinal,
+                compileOutput, error, _tests, evaluation.Groups, _session.VmId, _session.Isolation.ToString(), _session.WarmPoolHit, _speedFactor,
+                (int)Math.Round(_cpuLimit.TotalMilliseconds),
+                new JudgeTimings((int)_session.SetupMs, (int)_session.BootMs, _compileMs, (int)_executeMs, (int)_total.Elapsed.TotalMilliseconds));
     }
 }

@@ -22,7 +22,7 @@ public sealed class TestDataCache(IServiceScopeFactory scopes, IOptions<WorkerOp
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<JudgeDbContext>();
         var content = await db.TestFiles.AsNoTracking().Where(f => f.Sha256 == sha256).Select(f => f.Content).SingleOrDefaultAsync(cancellationToken)
-            ?? throw new InvalidOperationException($"Test file {Convert.ToHexStringLower(sha256)} is missing from the database.");
+            ?? throw new UnjudgeableException($"Test file {Convert.ToHexStringLower(sha256)} is missing from the database.");
 
         // Written aside and renamed: a reader never sees half a file, and concurrent fetches are harmless.
         Directory.CreateDirectory(_directory);

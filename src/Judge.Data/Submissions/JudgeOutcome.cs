@@ -1,7 +1,7 @@
 using Judge.Grading.Scoring;
 using Judge.Grading.Verdicts;
 
-namespace Judge.Worker.Judging;
+namespace Judge.Data.Submissions;
 
 /// <summary>One test's run: <see cref="CpuMs"/> as measured here, <see cref="NormalizedCpuMs"/> as on the reference host.</summary>
 public sealed record TestOutcome(

@@ -64,6 +64,8 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
         {
             e.ToTable("test_groups");
             e.HasOne<TestGroup>().WithMany().HasForeignKey(g => g.ParentId);
+            e.Property(g => g.VerdictMode).HasConversion<SnakeCaseEnumConverter<VerdictMode>>();
+            e.Property(g => g.ScoreMode).HasConversion<SnakeCaseEnumConverter<ScoreMode>>();
         });
 
         modelBuilder.Entity<ProblemVersionFile>(e =>

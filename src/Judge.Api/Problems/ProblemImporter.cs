@@ -136,14 +136,9 @@ public sealed class ProblemImporter(JudgeDbContext db, JudgeCommandSender sender
                 Name = group.Name,
                 Position = position,
                 StopOnReject = settings.StopOnReject,
-                VerdictMode = settings.VerdictMode switch
-                {
-                    VerdictMode.FirstError => "first_error",
-                    VerdictMode.AlwaysAccept => "always_accept",
-                    _ => "worst_error",
-                },
+                VerdictMode = settings.VerdictMode,
                 AcceptIfAnyAccepted = settings.AcceptIfAnyAccepted,
-                ScoreMode = settings.ScoreMode.ToString().ToLowerInvariant(),
+                ScoreMode = settings.ScoreMode,
                 IgnoreSample = settings.IgnoreSample,
                 AcceptScore = settings.AcceptScore,
                 RejectScore = settings.RejectScore,

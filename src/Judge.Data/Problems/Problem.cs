@@ -100,11 +100,11 @@ public sealed class TestGroup
 
     public bool StopOnReject { get; set; }
 
-    public required string VerdictMode { get; set; }
+    public VerdictMode VerdictMode { get; set; }
 
     public bool AcceptIfAnyAccepted { get; set; }
 
-    public required string ScoreMode { get; set; }
+    public ScoreMode ScoreMode { get; set; }
 
     public bool IgnoreSample { get; set; }
 

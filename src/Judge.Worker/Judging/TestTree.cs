@@ -28,14 +28,9 @@ public static class TestTree
     private static GroupSettings Settings(Data.Problems.TestGroup group) => new()
     {
         StopOnReject = group.StopOnReject,
-        VerdictMode = group.VerdictMode switch
-        {
-            "first_error" => VerdictMode.FirstError,
-            "always_accept" => VerdictMode.AlwaysAccept,
-            _ => VerdictMode.WorstError,
-        },
+        VerdictMode = group.VerdictMode,
         AcceptIfAnyAccepted = group.AcceptIfAnyAccepted,
-        ScoreMode = Enum.Parse<ScoreMode>(group.ScoreMode, ignoreCase: true),
+        ScoreMode = group.ScoreMode,
         IgnoreSample = group.IgnoreSample,
         AcceptScore = group.AcceptScore,
         RejectScore = group.RejectScore,

@@ -27,6 +27,7 @@ public static class ApiServiceCollectionExtensions
         var rabbit = RabbitMqOptions.From(configuration);
         services.AddMassTransit(bus => bus.UsingRabbitMq((_, cfg) => JudgeQueues.ConfigureHost(cfg, rabbit)));
         services.AddSingleton<JudgeCommandSender>();
+        services.AddSingleton<ApiMetrics>();
         services.AddScoped<ProblemImporter>();
         services.AddHostedService<SubmissionSweeper>();
 
@@ -75,6 +76,7 @@ public static class ApiServiceCollectionExtensions
         app.UseAuthorization();
         app.MapOpenApi();
         app.MapDefaultEndpoints();
+        _ = app.Services.GetRequiredService<ApiMetrics>(); // its queue gauges exist before the first submission
         app.MapProblemsApi();
         app.MapSubmissionsApi();
         app.MapLanguagesApi();

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -82,12 +83,27 @@ public sealed class MetricsListener(MetricsListenerOptions options, MeterProvide
         // An empty builder: none of the host's configuration (ASPNETCORE_URLS, Kestrel sections) reaches this listener.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(options.Address, port));
+        builder.Services.AddSingleton<IMeterFactory, UndisposedMeterFactory>();
         builder.Services.AddRoutingCore();
         builder.Services.AddOptions();
         var app = builder.Build();
         app.UseRouting();
         app.MapPrometheusScrapingEndpoint(ServiceDefaultsExtensions.MetricsPath, meterProvider, configureBranchedPipeline: null, optionsName: null);
         return app;
+    }
+}
+
+/// <summary>
+/// Meters for the listener's own Kestrel and hosting metrics that outlive it. OpenTelemetry drops a metric stream once an
+/// instrument of it is disposed, even when another instrument of the same name (the API's own Kestrel, in a test process
+/// holding both) still records; so a stopped listener, or one retrying on the next port, must dispose none.
+/// </summary>
+internal sealed class UndisposedMeterFactory : IMeterFactory
+{
+    public Meter Create(MeterOptions options) => new(options);
+
+    public void Dispose()
+    {
     }
 }
 

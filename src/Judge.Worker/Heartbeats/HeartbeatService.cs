@@ -2,6 +2,7 @@ using System.Text.Json;
 using Judge.Data;
 using Judge.Sandbox;
 using Judge.Worker.Judging;
+using Judge.Worker.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -49,7 +50,7 @@ public sealed class HeartbeatService(
         var judging = inFlight.Ids;
         if (judging.Count > 0)
         {
-            await scope.ServiceProvider.GetRequiredService<SubmissionStore>().RenewLeasesAsync(judging, _options.Id, _options.LeaseDuration, cancellationToken);
+            WorkerMetrics.LeasesRenewed(await scope.ServiceProvider.GetRequiredService<SubmissionStore>().RenewLeasesAsync(judging, _options.Id, _options.LeaseDuration, cancellationToken));
         }
 
         var pool = JsonSerializer.Serialize(sandbox.WarmPoolCounts());

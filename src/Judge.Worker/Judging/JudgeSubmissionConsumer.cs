@@ -1,5 +1,6 @@
 using Judge.Data.Submissions;
 using Judge.Messaging.Contracts;
+using Judge.Worker.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -44,6 +45,7 @@ public sealed class JudgeSubmissionConsumer(
                 var reason = $"Gave up after {claim.Attempt - 1} attempts: each ended without a result (worker lost or sandbox failure).";
                 logger.LogError("Submission {SubmissionId}: {Reason}", id, reason);
                 await store.FailAsync(id, claim.Attempt, _options.Id, reason, cancellationToken);
+                WorkerMetrics.Failed(claim);
                 await FinishCalibrationAsync(claim, cancellationToken);
                 return;
             }
@@ -59,6 +61,7 @@ public sealed class JudgeSubmissionConsumer(
                 // MassTransit moves the command to the _error queue; the submission must not stay unfinished.
                 logger.LogError(e, "Judging submission {SubmissionId} failed on its last retry", id);
                 await store.FailAsync(id, claim.Attempt, _options.Id, $"The judge failed: {e.Message}", CancellationToken.None);
+                WorkerMetrics.Failed(claim);
                 await FinishCalibrationAsync(claim, CancellationToken.None);
                 throw;
             }

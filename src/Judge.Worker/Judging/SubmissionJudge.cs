@@ -7,6 +7,7 @@ using Judge.Grading.Scoring;
 using Judge.Grading.Verdicts;
 using Judge.Sandbox;
 using Judge.Sandbox.Running;
+using Judge.Worker.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -38,7 +39,7 @@ public sealed class SubmissionJudge(
             version.TimeLimitMs is { } timeLimitMs ? TimeSpan.FromMilliseconds(timeLimitMs) : options.Value.CalibrationTimeLimit);
 
         var compileClock = Stopwatch.StartNew();
-        var compile = await session.CompileAsync(cancellationToken);
+        var compile = await WorkerActivities.TraceAsync("judge.compile", () => session.CompileAsync(cancellationToken));
         var compileMs = compile is null ? 0 : (int)compileClock.Elapsed.TotalMilliseconds;
         var tests = new List<TestOutcome>();
         var executeMs = 0.0;
@@ -71,6 +72,7 @@ public sealed class SubmissionJudge(
                 async (testCase, settings) =>
                 {
                     var row = testCase.Row;
+                    using var span = WorkerActivities.Start("judge.test", submission.Id)?.SetTag("judge.test", row.Ordinal);
                     var input = await testData.GetAsync(row.InputSha256, cancellationToken);
 
                     // What a test costs in the sandbox: its input, its run (checking is apart).

@@ -4,6 +4,7 @@ using Judge.Data.Submissions;
 using Judge.Grading.Languages;
 using Judge.Grading.Problems;
 using Judge.Grading.Verdicts;
+using Judge.Worker.Telemetry;
 using Microsoft.EntityFrameworkCore;
 
 namespace Judge.Worker.Judging;
@@ -31,6 +32,7 @@ public sealed class SubmissionStore(JudgeDbContext db)
 {
     public async Task<ClaimResult> TryClaimAsync(Guid id, string workerId, TimeSpan lease, CancellationToken cancellationToken)
     {
+        using var activity = WorkerActivities.Start("judge.claim", id);
         // The same worker may claim again: that is MassTransit retrying after an infrastructure failure.
         var attempts = await db.Database.SqlQuery<int>($"""
             UPDATE submissions
@@ -59,6 +61,7 @@ public sealed class SubmissionStore(JudgeDbContext db)
             .Include(v => v.Files)
             .AsSplitQuery()
             .SingleAsync(v => v.Id == submission.ProblemVersionId, cancellationToken);
+        WorkerMetrics.Claimed(attempts[0], submission.Lane, submission.Language);
         return new ClaimResult(ClaimStatus.Claimed, new ClaimedSubmission(
             submission.Id, attempts[0], submission.ProblemId, submission.Language, submission.Source, submission.Lane, submission.Purpose,
             submission.CreatedAt, submission.JudgingStartedAt ?? DateTime.UtcNow, version));
@@ -67,6 +70,7 @@ public sealed class SubmissionStore(JudgeDbContext db)
     /// <summary>Writes the per-test rows and the final result; false when the claim was lost meanwhile.</summary>
     public async Task<bool> WriteResultAsync(ClaimedSubmission claim, string workerId, JudgeOutcome outcome, CancellationToken cancellationToken)
     {
+        using var activity = WorkerActivities.Start("judge.write_result", claim.Id);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var finishedAt = DateTime.UtcNow;
         var updated = await Claimed(claim, workerId).ExecuteUpdateAsync(set => set
@@ -122,6 +126,7 @@ public sealed class SubmissionStore(JudgeDbContext db)
         }));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        WorkerMetrics.ResultWritten(claim, outcome);
         return true;
     }
 

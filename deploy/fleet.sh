@@ -8,7 +8,8 @@
 #   deploy/fleet.sh status
 #
 # Settings: JUDGE_DATA_DIR [<repo>/artifacts/data], JUDGE_API_PORT [5080], JUDGE_WORKER_SLOTS
-# [number of CPUs: under TCG, more VMs than cores only inflates every program's CPU time].
+# [number of CPUs: under TCG, more VMs than cores only inflates every program's CPU time], JUDGE_WORKERS [1],
+# JUDGE_WORKER_METRICS_PORT [5090]: worker N serves /metrics on 127.0.0.1 at that port + N - 1.
 set -euo pipefail
 # shellcheck source=deploy/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -19,6 +20,8 @@ log_dir=$data_dir/logs
 api_port=${JUDGE_API_PORT:-5080}
 api_url=http://127.0.0.1:$api_port
 slots=${JUDGE_WORKER_SLOTS:-$(nproc)}
+workers=${JUDGE_WORKERS:-1}
+metrics_port=${JUDGE_WORKER_METRICS_PORT:-5090}
 bin=$repo/src
 judge=(dotnet "$bin/Judge.Cli/bin/Release/net10.0/judge.dll")
 
@@ -62,6 +65,16 @@ stop_one() { # name dll
 
 api_dll=$bin/Judge.Api/bin/Release/net10.0/Judge.Api.dll
 worker_dll=$bin/Judge.Worker/bin/Release/net10.0/Judge.Worker.dll
+worker_name() { # N -> worker (the first), worker-2, …
+  if (($1 == 1)); then echo worker; else echo "worker-$1"; fi
+}
+worker_names() { # every worker that may run: the configured ones and any left from a start with more
+  local n=1
+  while ((n <= workers)) || [[ -e $run_dir/$(worker_name "$n").pid ]]; do
+    worker_name "$n"
+    n=$((n + 1))
+  done
+}
 
 case ${1:-} in
   start)
@@ -71,25 +84,27 @@ case ${1:-} in
     eval "$("$repo/deploy/services.sh" env)"
     "${judge[@]}" migrate
     start_one api "$api_dll" --urls "$api_url"
-    Sandbox__MaxConcurrentVms=$slots start_one worker "$worker_dll"
+    for n in $(seq 1 "$workers"); do
+      Sandbox__MaxConcurrentVms=$slots Worker__MetricsPort=$((metrics_port + n - 1)) start_one "$(worker_name "$n")" "$worker_dll"
+    done
     for _ in $(seq 1 120); do
       curl -fsS "$api_url/healthz" >/dev/null 2>&1 && break
       running api "$api_dll" >/dev/null || { tail -n 30 "$log_dir/api.log" >&2; echo "fleet: the API exited" >&2; exit 1; }
       sleep 0.5
     done
     curl -fsS "$api_url/readyz" >/dev/null || { echo "fleet: the API is not ready: $(curl -sS "$api_url/readyz")" >&2; exit 1; }
-    echo "fleet: API ready at $api_url; worker with $slots VM slots"
+    echo "fleet: API ready at $api_url (metrics $api_url/metrics); $workers worker(s) with $slots VM slots each, metrics at http://127.0.0.1:$metrics_port/metrics…"
     ;;
   stop)
     ensure_root "$@"
-    stop_one worker "$worker_dll"
+    for name in $(worker_names); do stop_one "$name" "$worker_dll"; done
     stop_one api "$api_dll"
     "$repo/deploy/services.sh" stop
     ;;
   status)
     code=0
-    for name in api worker; do
-      dll=$api_dll; [[ $name == worker ]] && dll=$worker_dll
+    for name in api $(worker_names); do
+      dll=$api_dll; [[ $name == worker* ]] && dll=$worker_dll
       if pid=$(running "$name" "$dll"); then echo "$name: running (pid $pid)"; else echo "$name: not running"; code=3; fi
     done
     "$repo/deploy/services.sh" status || code=3

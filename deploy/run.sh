@@ -33,6 +33,7 @@ The fleet is running:
   try it       curl -s -H 'X-Api-Key: $key' $api_url/api/submissions?pageSize=3
                curl -s -H 'X-Api-Key: $key' -H 'Content-Type: application/json' \\
                     -d '{"problem":"bigsum","language":"python","source":"print(sum(map(int,input().split())))"}' $api_url/api/submissions
+  metrics      $api_url/metrics, http://127.0.0.1:${JUDGE_WORKER_METRICS_PORT:-5090}/metrics (the first worker; Prometheus text)
   logs         $data_dir/logs
   stop it      deploy/fleet.sh stop
 EOT

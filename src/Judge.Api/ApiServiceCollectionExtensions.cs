@@ -7,12 +7,10 @@ using Judge.Api.Submissions;
 using Judge.Api.Workers;
 using Judge.Data;
 using Judge.Data.Schema;
-using Judge.Hosting;
 using Judge.Messaging;
+using Judge.ServiceDefaults;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Judge.Api;
 
@@ -22,13 +20,14 @@ public static class ApiServiceCollectionExtensions
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
-        builder.Logging.AddJudgeSerilog(configuration);
+        builder.AddServiceDefaults();
         services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.SectionName));
         services.AddJudgeData(configuration);
 
         var rabbit = RabbitMqOptions.From(configuration);
         services.AddMassTransit(bus => bus.UsingRabbitMq((_, cfg) => JudgeQueues.ConfigureHost(cfg, rabbit)));
         services.AddSingleton<JudgeCommandSender>();
+        services.AddSingleton<ApiMetrics>();
         services.AddScoped<ProblemImporter>();
         services.AddHostedService<SubmissionSweeper>();
 
@@ -52,7 +51,7 @@ public static class ApiServiceCollectionExtensions
             }
         });
         services.AddOpenApi();
-        services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
+        services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
     }
 
@@ -65,6 +64,7 @@ public static class ApiServiceCollectionExtensions
 
     public static WebApplication MapJudgeApi(this WebApplication app)
     {
+        app.UseJudgeRequestLogging();
         // A client's bad request is not a server error: no error log for it.
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
@@ -75,19 +75,12 @@ public static class ApiServiceCollectionExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapOpenApi();
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync });
+        app.MapDefaultEndpoints();
+        _ = app.Services.GetRequiredService<ApiMetrics>(); // its queue gauges exist before the first submission
         app.MapProblemsApi();
         app.MapSubmissionsApi();
         app.MapLanguagesApi();
         app.MapWorkersApi();
         return app;
     }
-
-    private static Task WriteHealthAsync(HttpContext context, HealthReport report) =>
-        context.Response.WriteAsJsonAsync(new
-        {
-            status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
-        });
 }

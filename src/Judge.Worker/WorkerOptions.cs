@@ -18,6 +18,12 @@ public sealed class WorkerOptions
     /// <summary>Test data (by SHA-256) and compiled output validators; default: the sandbox's cache directory.</summary>
     public string? CacheDirectory { get; set; }
 
+    /// <summary>The address the worker serves /metrics on (Prometheus); loopback unless opened on purpose.</summary>
+    public string MetricsAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>The port of /metrics; 0 = the first free port from 5090 (deploy/fleet.sh gives each worker its own).</summary>
+    public int MetricsPort { get; set; }
+
     /// <summary>The time limit while a version's time limit is being derived from its accepted submissions.</summary>
     public TimeSpan CalibrationTimeLimit { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -1,7 +1,7 @@
 using Judge.Data;
-using Judge.Hosting;
 using Judge.Messaging;
 using Judge.Sandbox;
+using Judge.ServiceDefaults;
 using Judge.Worker.Heartbeats;
 using Judge.Worker.Judging;
 using MassTransit;
@@ -18,8 +18,10 @@ public static class WorkerServiceCollectionExtensions
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
-        builder.Logging.AddJudgeSerilog(configuration);
+        builder.AddServiceDefaults();
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.SectionName));
+        var worker = configuration.GetSection(WorkerOptions.SectionName).Get<WorkerOptions>() ?? new WorkerOptions();
+        builder.AddMetricsListener(new MetricsListenerOptions(System.Net.IPAddress.Parse(worker.MetricsAddress), worker.MetricsPort));
         services.AddJudgeData(configuration);
         services.AddSandbox(configuration);
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Judge.Api;
 using Judge.Data;
 using Judge.Data.Keys;
+using Judge.ServiceDefaults;
 using Judge.Worker;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -13,6 +14,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using OpenTelemetry.Trace;
 
 namespace Judge.Fleet.IntegrationTests;
 
@@ -36,6 +38,12 @@ public sealed class FleetFixture : IAsyncLifetime
     public Uri ApiAddress { get; private set; } = null!;
 
     public Dictionary<string, string?> Settings { get; } = [];
+
+    /// <summary>Every span the API's and the workers' tracer providers exported (OpenTelemetry's in-memory exporter).</summary>
+    public SpanCollection Spans { get; } = new();
+
+    /// <summary>The in-process worker's /metrics, on the loopback port its metrics listener took.</summary>
+    public Uri WorkerMetricsAddress => Worker.Services.GetRequiredService<MetricsListener>().MetricsAddress!;
 
     public string VirtualHost => $"judge-test-{_suffix}";
 
@@ -81,6 +89,7 @@ public sealed class FleetFixture : IAsyncLifetime
         api.Configuration.AddInMemoryCollection(Settings);
         api.WebHost.UseUrls("http://127.0.0.1:0");
         api.AddJudgeApi();
+        api.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(Spans));
         Api = api.Build();
         await Api.PrepareJudgeAsync();
         Api.MapJudgeApi();
@@ -128,6 +137,7 @@ public sealed class FleetFixture : IAsyncLifetime
         worker.Configuration.AddInMemoryCollection(Settings);
         worker.Configuration.AddInMemoryCollection(overrides ?? new Dictionary<string, string?>());
         worker.AddJudgeWorker();
+        worker.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(Spans));
         Worker = worker.Build();
         await Worker.StartAsync();
     }

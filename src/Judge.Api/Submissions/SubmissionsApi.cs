@@ -49,7 +49,7 @@ public static class SubmissionsApi
 
     private static async Task<Results<Accepted<SubmissionAccepted>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateSubmissionRequest request, HttpContext http, JudgeDbContext db, JudgeCommandSender sender, IOptions<ApiOptions> options,
-        CancellationToken cancellationToken)
+        ApiMetrics metrics, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
         errors.Required("problem", request.Problem);
@@ -104,6 +104,7 @@ public static class SubmissionsApi
         };
         db.Submissions.Add(submission);
         await db.SaveChangesAsync(cancellationToken);
+        metrics.Received(submission.Lane, submission.Language);
 
         // After the commit: a send that fails leaves the submission unpublished for the sweeper, never lost.
         await sender.SendAsync(submission.Id, submission.Lane, cancellationToken);

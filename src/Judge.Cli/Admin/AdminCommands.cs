@@ -2,8 +2,8 @@ using System.CommandLine;
 using Judge.Data;
 using Judge.Data.Keys;
 using Judge.Data.Schema;
-using Judge.Hosting;
 using Judge.Messaging;
+using Judge.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -55,7 +55,7 @@ public static class AdminCommands
     private static IHost BuildHost()
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.AddJudgeSerilog(builder.Configuration, LogEventLevel.Warning);
+        builder.AddJudgeLogging(LogEventLevel.Warning);
         builder.Services.AddJudgeData(builder.Configuration);
         return builder.Build();
     }

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using Judge.Grading.Languages;
-using Judge.Hosting;
 using Judge.Sandbox;
 using Judge.Sandbox.Calibration;
 using Judge.Sandbox.Running;
+using Judge.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Serilog.Events;
@@ -137,7 +137,7 @@ public static class SandboxCommands
     private static async Task<IHost> StartSandboxAsync(IReadOnlyList<string> languages, bool verbose, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.AddJudgeSerilog(builder.Configuration, verbose ? LogEventLevel.Debug : LogEventLevel.Information);
+        builder.AddJudgeLogging(verbose ? LogEventLevel.Debug : LogEventLevel.Information);
         builder.Configuration["Sandbox:MaxConcurrentVms"] ??= "4";
         builder.Configuration["Sandbox:CalibrateSpeed"] ??= "false";
         foreach (var (id, index) in languages.Select((l, i) => (l, i)))

@@ -96,6 +96,7 @@ internal sealed class WarmPool : IAsyncDisposable
         }
 
         _healthLoop = HealthLoopAsync(_stopping.Token);
+        SandboxMetrics.Track(this, tracked: true);
     }
 
     /// <summary>Completes once no refill is in flight; at start-up that means every pool holds what could be booted.</summary>
@@ -136,15 +137,18 @@ internal sealed class WarmPool : IAsyncDisposable
             var clock = Stopwatch.StartNew();
             if (await warm.PingAsync(_pingTimeout, cancellationToken))
             {
+                SandboxMetrics.Checkout(language, warmPoolHit: true);
                 return new VmLease(warm, WarmPoolHit: true, 0, 0, clock.Elapsed.TotalMilliseconds);
             }
 
             _logger.LogWarning("Pooled VM {VmId} for {Language} did not answer at checkout; destroying it", warm.Id, language);
+            SandboxMetrics.StartFailed(language, "unresponsive");
             await warm.DisposeAsync();
         }
 
-        var vm = await _launcher.LaunchAsync(language, cancellationToken);
+        var vm = await LaunchAsync(language, cancellationToken);
         _logger.LogInformation("No warm VM for {Language}: started VM {VmId} on demand", language, vm.Id);
+        SandboxMetrics.Checkout(language, warmPoolHit: false);
         var timings = vm.StartTimings;
         return new VmLease(vm, WarmPoolHit: false, timings.SetupMs, timings.BootMs, timings.ConnectMs);
     }
@@ -160,6 +164,7 @@ internal sealed class WarmPool : IAsyncDisposable
             return;
         }
 
+        SandboxMetrics.Track(this, tracked: false);
         await _stopping.CancelAsync();
         await _healthLoop;
         await WhenRefilledAsync();
@@ -187,6 +192,20 @@ internal sealed class WarmPool : IAsyncDisposable
         _pools.TryGetValue(language, out var pool)
             ? pool
             : throw new ArgumentException($"No warm pool for language '{language}'. Pooled: {string.Join(", ", _pools.Keys)}.", nameof(language));
+
+    /// <summary>Every VM the pool starts, on demand or as a refill; a failure is counted (not a cancellation).</summary>
+    private async Task<IVm> LaunchAsync(string language, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _launcher.LaunchAsync(language, cancellationToken);
+        }
+        catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            SandboxMetrics.StartFailed(language, "launch");
+            throw;
+        }
+    }
 
     private void StartRefill(LanguagePool pool)
     {
@@ -227,7 +246,7 @@ internal sealed class WarmPool : IAsyncDisposable
             IVm vm;
             try
             {
-                vm = await _launcher.LaunchAsync(pool.Language, stopping);
+                vm = await LaunchAsync(pool.Language, stopping);
             }
             catch (Exception e)
             {

@@ -3,6 +3,7 @@ using Judge.Data;
 using Judge.Data.Submissions;
 using Judge.Sandbox;
 using Judge.Worker.Judging;
+using Judge.Worker.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -50,7 +51,9 @@ public sealed class HeartbeatService(
         var judging = inFlight.Ids;
         if (judging.Count > 0)
         {
-            await scope.ServiceProvider.GetRequiredService<SubmissionLifecycle>().RenewLeasesAsync(judging, _options.Id, _options.LeaseDuration, cancellationToken);
+            var renewed = await scope.ServiceProvider.GetRequiredService<SubmissionLifecycle>()
+                .RenewLeasesAsync(judging, _options.Id, _options.LeaseDuration, cancellationToken);
+            WorkerMetrics.LeasesRenewed(renewed);
         }
 
         var pool = JsonSerializer.Serialize(sandbox.WarmPoolCounts());

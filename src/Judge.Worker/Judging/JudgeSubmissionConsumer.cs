@@ -1,6 +1,7 @@
 using Judge.Data.Submissions;
 using Judge.Messaging;
 using Judge.Messaging.Contracts;
+using Judge.Worker.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -37,10 +38,16 @@ public sealed class JudgeSubmissionConsumer(
 
         try
         {
-            var claim = await lifecycle.TryClaimAsync(id, _options.Id, _options.LeaseDuration, cancellationToken);
+            ClaimResult claim;
+            using (WorkerActivities.Start("judge.claim", id))
+            {
+                claim = await lifecycle.TryClaimAsync(id, _options.Id, _options.LeaseDuration, cancellationToken);
+            }
+
             switch (claim.Status)
             {
                 case ClaimStatus.Claimed:
+                    WorkerMetrics.Claimed(claim.Submission!);
                     await JudgeAsync(context, claim.Submission!);
                     break;
                 case ClaimStatus.HeldElsewhere:
@@ -53,6 +60,7 @@ public sealed class JudgeSubmissionConsumer(
                     logger.LogWarning("Submission {SubmissionId} does not exist; dropping the command", id);
                     break;
                 case ClaimStatus.GaveUp:
+                    WorkerMetrics.Failed(claim.Submission!);
                     logger.LogError("Submission {SubmissionId} ended as InternalError after {Attempts} attempts without a result", id,
                         claim.Submission!.Attempt - 1);
                     break;
@@ -78,6 +86,7 @@ public sealed class JudgeSubmissionConsumer(
             {
                 logger.LogError("Submission {SubmissionId} cannot be judged: {Reason}", claim.Id, e.Message);
                 await lifecycle.FailAsync(claim, _options.Id, e.Message, CancellationToken.None);
+                WorkerMetrics.Failed(claim);
                 return;
             }
             catch (Exception e) when (e is not OperationCanceledException && IsLastAttempt(context))
@@ -85,16 +94,21 @@ public sealed class JudgeSubmissionConsumer(
                 // MassTransit moves the command to the _error queue; the submission must not stay unfinished.
                 logger.LogError(e, "Judging submission {SubmissionId} failed on its last retry", claim.Id);
                 await lifecycle.FailAsync(claim, _options.Id, $"The judge failed: {e.Message}", CancellationToken.None);
+                WorkerMetrics.Failed(claim);
                 throw;
             }
         }
 
-        if (!await lifecycle.FinishAsync(claim, _options.Id, outcome, cancellationToken))
+        using (WorkerActivities.Start("judge.write_result", claim.Id))
         {
-            logger.LogWarning("Submission {SubmissionId}: the claim was lost while judging; the result is discarded", claim.Id);
-            return;
+            if (!await lifecycle.FinishAsync(claim, _options.Id, outcome, cancellationToken))
+            {
+                logger.LogWarning("Submission {SubmissionId}: the claim was lost while judging; the result is discarded", claim.Id);
+                return;
+            }
         }
 
+        WorkerMetrics.ResultWritten(claim, outcome);
         await context.Publish(new SubmissionJudged(claim.Id, claim.ProblemId, outcome.Verdict.ToString(), outcome.Score, DateTime.UtcNow), cancellationToken);
     }
 

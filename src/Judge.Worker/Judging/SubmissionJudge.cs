@@ -12,6 +12,7 @@ using Judge.Sandbox;
 using Judge.Sandbox.Calibration;
 using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Running;
+using Judge.Worker.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -141,7 +142,7 @@ public sealed class SubmissionJudge(
         private async Task<ProcessResult?> CompileAsync()
         {
             var clock = Stopwatch.StartNew();
-            var compile = await _session.CompileAsync(_cancellationToken);
+            var compile = await WorkerActivities.TraceAsync("judge.compile", () => _session.CompileAsync(_cancellationToken));
             _compileMs = compile is null ? 0 : (int)clock.Elapsed.TotalMilliseconds;
             return compile;
         }
@@ -149,6 +150,7 @@ public sealed class SubmissionJudge(
         private async Task<CaseOutcome> RunTestAsync(GuestCommand program, StoredCase testCase, GroupSettings settings)
         {
             var row = testCase.Row;
+            using var span = WorkerActivities.Start("judge.test", _submission.Id)?.SetTag("judge.test", row.Ordinal);
             var input = await _testData.GetAsync(row.InputSha256, _cancellationToken);
 
             // What a test costs in the sandbox: its input and its run; checking is apart.

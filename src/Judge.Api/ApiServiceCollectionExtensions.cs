@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Judge.Api.Auth;
+using Judge.Api.Commands;
 using Judge.Api.Health;
 using Judge.Api.Languages;
 using Judge.Api.Problems;

@@ -4,7 +4,7 @@ using Judge.Messaging.Contracts;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 
-namespace Judge.Api.Submissions;
+namespace Judge.Api.Commands;
 
 /// <summary>
 /// Sends a submission's judge command to its lane and records that the broker confirmed it. A failed send

@@ -1,3 +1,4 @@
+using Judge.Api.Commands;
 using Judge.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

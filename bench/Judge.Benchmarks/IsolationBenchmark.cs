@@ -10,6 +10,8 @@ using Judge.Grading.Runs;
 using Judge.Sandbox;
 using Judge.Sandbox.Qemu;
 using Judge.Sandbox.Running;
+using Judge.Sandbox.Settings;
+using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging;
 
 namespace Judge.Benchmarks;

@@ -2,6 +2,7 @@ using Judge.Data;
 using Judge.Hosting;
 using Judge.Messaging;
 using Judge.Sandbox;
+using Judge.Sandbox.Settings;
 using Judge.Worker.Heartbeats;
 using Judge.Worker.Judging;
 using MassTransit;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using Judge.Sandbox.Qemu;
+using Judge.Sandbox.Images;
+using Judge.Sandbox.Settings;
 using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging;
 

@@ -6,7 +6,8 @@ using System.Text.Json.Nodes;
 using Judge.Grading.Languages;
 using Judge.Grading.Runs;
 using Judge.Sandbox.Processes;
-using Judge.Sandbox.Running;
+using Judge.Sandbox.Protocol;
+using Judge.Sandbox.Settings;
 using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging;
 

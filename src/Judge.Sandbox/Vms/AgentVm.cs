@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Judge.Grading.Runs;
 using Judge.Sandbox.Processes;
 using Judge.Sandbox.Protocol;
-using Judge.Sandbox.Running;
+using Judge.Sandbox.Settings;
 using Microsoft.Extensions.Logging;
 
 namespace Judge.Sandbox.Vms;

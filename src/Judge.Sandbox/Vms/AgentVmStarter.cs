@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Judge.Sandbox.Processes;
 using Judge.Sandbox.Protocol;
+using Judge.Sandbox.Settings;
 using Microsoft.Extensions.Logging;
 
 namespace Judge.Sandbox.Vms;

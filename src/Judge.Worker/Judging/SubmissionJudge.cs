@@ -6,7 +6,7 @@ using Judge.Grading.Runs;
 using Judge.Grading.Scoring;
 using Judge.Grading.Verdicts;
 using Judge.Sandbox;
-using Judge.Sandbox.Running;
+using Judge.Sandbox.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using CliWrap;
 using CliWrap.Buffered;
@@ -73,11 +74,15 @@ public sealed class StartedProcess : IDisposable
 {
     private readonly CancellationTokenSource _kill = new();
     private readonly Task<CommandResult?> _ended;
+    private readonly string? _startTime;
+    private int _gone;
+    private int _killed;
 
     internal StartedProcess(Command command, StderrTail stderr)
     {
         var running = command.ExecuteAsync(_kill.Token);
         Id = running.ProcessId;
+        _startTime = StartTimeOf(Id);
         Stderr = stderr;
         _ended = EndedAsync(running);
     }
@@ -86,16 +91,42 @@ public sealed class StartedProcess : IDisposable
 
     public StderrTail Stderr { get; }
 
-    /// <summary>The program has exited (and its output pipes are closed).</summary>
-    public bool HasExited => _ended.IsCompleted;
+    /// <summary>
+    /// The program itself has exited. CliWrap's run ends only once its output pipes close too, which a child that outlives
+    /// it (a namespace sandbox's PID 1 when its launcher was killed) may delay; so the process's own entry in /proc, with
+    /// the start time it had (a reused pid is another process), decides as well.
+    /// </summary>
+    public bool HasExited
+    {
+        get
+        {
+            if (_ended.IsCompleted || Volatile.Read(ref _gone) != 0)
+            {
+                return true;
+            }
 
-    /// <summary>The exit code of a program that exited by itself; null while it runs, or when <see cref="Kill"/> ended it.</summary>
+            if (_startTime is not null && StartTimeOf(Id) == _startTime)
+            {
+                return false;
+            }
+
+            Volatile.Write(ref _gone, 1);
+            return true;
+        }
+    }
+
+    /// <summary>The exit code of a program that exited by itself, once its output is closed; else null.</summary>
     public int? ExitCode => _ended.IsCompletedSuccessfully ? _ended.Result?.ExitCode : null;
 
-    /// <summary>"exited with code N", or "was killed" once <see cref="Kill"/> ended it; for messages.</summary>
-    public string Ending => ExitCode is { } code ? $"exited with code {code}" : HasExited ? "was killed" : "is running";
+    /// <summary>"exited with code N", "was killed" (by <see cref="Kill"/>), or "exited"; for messages.</summary>
+    public string Ending => ExitCode is { } code ? $"exited with code {code}"
+        : Volatile.Read(ref _killed) != 0 ? "was killed"
+        : HasExited ? "exited" : "is running";
 
-    /// <summary>Completes when the program has exited; never throws but for <paramref name="cancellationToken"/>.</summary>
+    /// <summary>
+    /// Completes when the program has exited and its output pipes are closed; never throws but for
+    /// <paramref name="cancellationToken"/>.
+    /// </summary>
     public Task WaitForExitAsync(CancellationToken cancellationToken) => _ended.WaitAsync(cancellationToken);
 
     /// <summary>Kills the program and every process it started (SIGKILL); <see cref="WaitForExitAsync"/> tells when they are gone.</summary>
@@ -103,11 +134,30 @@ public sealed class StartedProcess : IDisposable
     {
         if (!_ended.IsCompleted)
         {
+            Volatile.Write(ref _killed, 1);
             _kill.Cancel();
         }
     }
 
     public void Dispose() => Kill();
+
+    /// <summary>
+    /// Field 22 of /proc/PID/stat (clock ticks after boot); null when the process is gone or a zombie. The fields are read
+    /// after the last ')', since the command name in parentheses may hold anything.
+    /// </summary>
+    private static string? StartTimeOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields[0] is "Z" or "X" ? null : fields[19];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
 
     private static async Task<CommandResult?> EndedAsync(CommandTask<CommandResult> running)
     {

@@ -32,7 +32,29 @@ public sealed class HostProcessTests
         Assert.True(process.HasExited);
         Assert.Null(process.ExitCode);
         Assert.Equal("was killed", process.Ending);
+        Assert.True(process.HasExited);
         Assert.True(ProcessSignals.WaitForExit(child, TimeSpan.FromSeconds(5)), $"sleep ({child}) outlived its parent");
+    }
+
+    [Fact]
+    public async Task A_program_that_exits_while_a_child_holds_its_stderr_has_exited_all_the_same()
+    {
+        using var process = HostProcess.Start("/bin/sh", ["-c", "sleep 300 & echo $! >&2; exit 0"]);
+        var child = await ChildPidAsync(process);
+        try
+        {
+            for (var i = 0; i < 500 && !process.HasExited; i++)
+            {
+                await Task.Delay(10, Ct);
+            }
+
+            Assert.True(process.HasExited);
+            Assert.Equal("exited", process.Ending);
+        }
+        finally
+        {
+            ProcessSignals.Kill(child);
+        }
     }
 
     [Fact]

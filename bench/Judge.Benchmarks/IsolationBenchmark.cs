@@ -10,6 +10,8 @@ using Judge.Grading.Runs;
 using Judge.Sandbox;
 using Judge.Sandbox.Qemu;
 using Judge.Sandbox.Running;
+using Judge.Sandbox.Settings;
+using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging;
 
 namespace Judge.Benchmarks;
@@ -417,24 +419,31 @@ public static class IsolationBenchmark
     private static async Task<SubmissionDto> WaitAsync(JudgeClient client, Guid id, FleetProcess worker, CancellationToken cancellationToken)
     {
         using var died = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        void OnExit(object? sender, EventArgs e) => died.Cancel();
-        worker.Process.Exited += OnExit;
-        try
+        async Task WatchAsync()
         {
-            if (worker.Process.HasExited)
+            try
             {
+                await worker.Process.WaitForExitAsync(died.Token);
                 await died.CancelAsync();
             }
+            catch (OperationCanceledException)
+            {
+            }
+        }
 
+        var watch = WatchAsync();
+        try
+        {
             return await client.WaitAsync(id, TimeSpan.FromMinutes(10), died.Token, poll: TimeSpan.FromMilliseconds(50));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && worker.Process.HasExited)
         {
-            throw new InvalidOperationException($"Worker {worker.Name} exited ({worker.Process.ExitCode}) before judging submission {id}: {worker.Stderr}");
+            throw new InvalidOperationException($"Worker {worker.Name} {worker.Process.Ending} before judging submission {id}: {worker.Stderr}");
         }
         finally
         {
-            worker.Process.Exited -= OnExit;
+            await died.CancelAsync();
+            await watch;
         }
     }
 

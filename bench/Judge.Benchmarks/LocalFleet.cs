@@ -99,7 +99,7 @@ internal sealed partial class LocalFleet : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            process.Process.Kill(entireProcessTree: true);
+            process.Process.Kill();
             await process.Process.WaitForExitAsync(CancellationToken.None);
         }
     }
@@ -119,8 +119,8 @@ internal sealed partial class LocalFleet : IAsyncDisposable
 
     private FleetProcess Start(string name, string project, IEnumerable<string> settings, IEnumerable<string> arguments)
     {
-        var (process, stderr) = HostProcess.Start("env", [.. _settings, .. settings, "dotnet", Dll(project, project), .. arguments]);
-        var started = new FleetProcess(name, process, stderr);
+        var process = HostProcess.Start("env", [.. _settings, .. settings, "dotnet", Dll(project, project), .. arguments]);
+        var started = new FleetProcess(name, process, process.Stderr);
         _processes.Add(started);
         return started;
     }
@@ -197,4 +197,4 @@ internal sealed partial class LocalFleet : IAsyncDisposable
 }
 
 /// <summary>An API or worker process of a <see cref="LocalFleet"/>, with the end of its log (stderr) for error reports.</summary>
-internal sealed record FleetProcess(string Name, Process Process, StderrTail Stderr);
+internal sealed record FleetProcess(string Name, StartedProcess Process, StderrTail Stderr);

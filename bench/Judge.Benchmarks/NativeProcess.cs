@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Judge.Sandbox.Processes;
-using Judge.Sandbox.Running;
+using Judge.Sandbox.Protocol;
 
 namespace Judge.Benchmarks;
 

@@ -5,8 +5,10 @@ using System.Text;
 using Judge.Grading.Languages;
 using Judge.Grading.Runs;
 using Judge.Sandbox;
+using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Qemu;
 using Judge.Sandbox.Running;
+using Judge.Sandbox.Settings;
 using Microsoft.Extensions.Logging;
 
 namespace Judge.Benchmarks;

@@ -1,11 +1,11 @@
 using System.Text.Json;
 using Judge.Api.Auth;
+using Judge.Api.Commands;
 using Judge.Api.Health;
 using Judge.Api.Languages;
 using Judge.Api.Problems;
 using Judge.Api.Submissions;
 using Judge.Api.Workers;
-using Judge.Data;
 using Judge.Data.Schema;
 using Judge.Messaging;
 using Judge.ServiceDefaults;

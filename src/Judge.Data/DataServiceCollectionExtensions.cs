@@ -1,11 +1,13 @@
+using Judge.Data;
+using Judge.Data.Lifecycle;
 using Judge.Data.Schema;
-using Judge.Data.Submissions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
-namespace Judge.Data;
+// In the namespace of IServiceCollection, as the framework's own Add… methods are: Judge.Data's root namespace holds the
+// context the lifecycle stands on, so registering the lifecycle from there would make the two use each other.
+namespace Microsoft.Extensions.DependencyInjection;
 
 public static class DataServiceCollectionExtensions
 {

@@ -1,38 +1,36 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Judge.Grading.Languages;
 using Judge.Grading.Runs;
 using Judge.Sandbox.Calibration;
-using Judge.Sandbox.Namespaces;
+using Judge.Sandbox.Images;
 using Judge.Sandbox.Pool;
-using Judge.Sandbox.Qemu;
 using Judge.Sandbox.Running;
+using Judge.Sandbox.Settings;
 using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Judge.Sandbox;
 
-/// <summary>The isolation in use and why it was chosen; reported in logs, results, heartbeats and health.</summary>
-public sealed record IsolationChoice(Isolation Isolation, string Reason);
-
 /// <summary>
 /// Runs untrusted code in single-use sandboxes (VMs, or namespace sets): <see cref="RunAsync"/> for one program,
-/// <see cref="OpenSessionAsync"/> for a whole submission. Start it once (isolation choice, snapshots, warm pool)
-/// before use.
+/// <see cref="OpenSessionAsync"/> for a whole submission. Start it once (isolation choice, snapshots, warm pool,
+/// calibration) before use. It does not bound how many sessions are open at once: its caller does (the worker's
+/// judging slots; the CLI and the benchmarks open one session at a time), so that there is one gate, not two that
+/// could disagree.
 /// </summary>
-public sealed class SandboxRunner : IAsyncDisposable
+public sealed class SandboxRunner : IAsyncDisposable, ISessionSource
 {
     private const int New = 0, Starting = 1, Running = 2, Stopped = 3;
 
     private readonly SandboxOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _slots;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _active = new();
+    private readonly ConcurrentDictionary<string, byte> _active = new();
     private IVmLauncher? _launcher;
     private WarmPool? _pool;
     private IsolationChoice? _isolation;
-    private string? _namespaceUnavailable; // why namespaces cannot be used here, for the isolation choice's reason
     private int _state;
 
     public SandboxRunner(IOptions<SandboxOptions> options, ILoggerFactory loggerFactory)
@@ -47,7 +45,6 @@ public sealed class SandboxRunner : IAsyncDisposable
         _isolation = isolation;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<SandboxRunner>();
-        _slots = new SemaphoreSlim(options.MaxConcurrentVms, options.MaxConcurrentVms);
     }
 
     /// <summary>The isolation in use and why; known once started.</summary>
@@ -82,7 +79,11 @@ public sealed class SandboxRunner : IAsyncDisposable
                     $"Sandbox:WarmLanguages names unknown languages: {string.Join(", ", unknown)}. Known: {string.Join(", ", LanguageRegistry.All.Select(l => l.Id))}.");
             }
 
-            _launcher ??= await StartLauncherAsync(cancellationToken);
+            if (_launcher is null)
+            {
+                var selected = await new IsolationSelector(_options, _loggerFactory).SelectAsync(cancellationToken);
+                (_launcher, _isolation, Image) = (selected.Launcher, selected.Choice, selected.Image);
+            }
         }
         catch
         {
@@ -100,7 +101,7 @@ public sealed class SandboxRunner : IAsyncDisposable
             _isolation.Isolation, _isolation.Reason, _pool.PoolSize, string.Join(", ", _pool.Languages));
         if (_options.CalibrateSpeed)
         {
-            await CalibrateAsync(cancellationToken);
+            Speed = await SpeedCalibrator.CalibrateAsync(this, _options.CalibrationRuns, _logger, cancellationToken);
         }
     }
 
@@ -114,7 +115,7 @@ public sealed class SandboxRunner : IAsyncDisposable
     /// <summary>Completes when the warm pools hold every VM they could boot; useful before measuring.</summary>
     public Task WhenWarmAsync() => Pool.WhenRefilledAsync();
 
-    /// <summary>Takes a VM for <paramref name="language"/>, waiting for a free slot when MaxConcurrentVms are in use.</summary>
+    /// <summary>Takes a VM for <paramref name="language"/>: a warm one, or one started now when the pool has none.</summary>
     public async Task<SandboxSession> OpenSessionAsync(string language, CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _state) != Running)
@@ -123,23 +124,10 @@ public sealed class SandboxRunner : IAsyncDisposable
         }
 
         var lang = LanguageRegistry.Get(language);
-        await _slots.WaitAsync(cancellationToken);
-        try
-        {
-            var lease = await Pool.AcquireAsync(lang.Id, cancellationToken);
-            var vmId = lease.Vm.Id;
-            _active.TryAdd(vmId, 0);
-            return new SandboxSession(lease, lang, () =>
-            {
-                _active.TryRemove(vmId, out _);
-                _slots.Release();
-            }, _loggerFactory.CreateLogger<SandboxSession>());
-        }
-        catch
-        {
-            _slots.Release();
-            throw;
-        }
+        var lease = await Pool.AcquireAsync(lang.Id, cancellationToken);
+        var vmId = lease.Vm.Id;
+        _active.TryAdd(vmId, 0);
+        return new SandboxSession(lease, lang, () => _active.TryRemove(vmId, out _), _loggerFactory.CreateLogger<SandboxSession>());
     }
 
     public async Task<SandboxRunResult> RunAsync(SandboxRunRequest request, CancellationToken cancellationToken)
@@ -190,112 +178,6 @@ public sealed class SandboxRunner : IAsyncDisposable
         {
             await _pool.DisposeAsync();
         }
-    }
-
-    /// <summary>Measured before the host takes any work, so nothing else competes for the CPU.</summary>
-    private async Task CalibrateAsync(CancellationToken cancellationToken)
-    {
-        await WhenWarmAsync();
-        var clock = Stopwatch.StartNew();
-        Speed = HostSpeed.Against(SpeedReference.BuiltIn, await SpeedCalibrator.MeasureAsync(this, _options.CalibrationRuns, cancellationToken));
-        _logger.LogInformation("Speed factors against the reference host ({Reference}), measured in {Seconds:0.0} s: {Factors}",
-            SpeedReference.BuiltIn.Host, clock.Elapsed.TotalSeconds,
-            string.Join(", ", Speed.Languages.Select(l => FormattableString.Invariant($"{l.Key} {l.Value.Factor:0.000} ({l.Value.MeasuredCpuMs:0}/{l.Value.ReferenceCpuMs:0} ms)"))));
-    }
-
-    /// <summary>Sandbox:Isolation decides; in auto mode a VM under KVM beats namespaces, which beat a VM under TCG.</summary>
-    private async Task<IVmLauncher> StartLauncherAsync(CancellationToken cancellationToken)
-    {
-        var image = GuestImage.Load(_options.ResolveImageDirectory());
-        Image = image;
-        var orphans = VmDirectory.RemoveOrphans(_options.WorkDirectory);
-        if (orphans > 0)
-        {
-            _logger.LogWarning("Removed {Count} sandboxes left behind by dead processes", orphans);
-        }
-
-        _logger.LogInformation("Guest image {ImageVersion} ({Directory})", image.Version, image.Directory);
-        switch (_options.Isolation)
-        {
-            case IsolationMode.Vm:
-                return await StartQemuAsync(image, cancellationToken);
-            case IsolationMode.Namespace:
-                return await StartNamespacesAsync(image, "configured (Sandbox:Isolation=namespace)")
-                    ?? throw new SandboxVmException($"Sandbox:Isolation=namespace, but {_namespaceUnavailable}.");
-        }
-
-        QemuLauncher? qemu = null;
-        string whyNotKvm;
-        try
-        {
-            qemu = await StartQemuAsync(image, cancellationToken);
-            if (qemu.Isolation == Vms.Isolation.Kvm)
-            {
-                return qemu;
-            }
-
-            whyNotKvm = _isolation!.Reason;
-        }
-        catch (Exception e) when (e is SandboxVmException or IOException or System.ComponentModel.Win32Exception)
-        {
-            whyNotKvm = $"no VM could be started ({e.Message})";
-        }
-
-        var namespaces = await StartNamespacesAsync(image, $"auto: VMs would not run under KVM here ({whyNotKvm})");
-        if (namespaces is not null)
-        {
-            return namespaces;
-        }
-
-        if (qemu is null)
-        {
-            throw new SandboxVmException($"No isolation works on this host: {whyNotKvm}; namespaces: {_namespaceUnavailable}.");
-        }
-
-        _isolation = new IsolationChoice(Vms.Isolation.Tcg, $"auto: {whyNotKvm}; namespaces unavailable: {_namespaceUnavailable}");
-        return qemu;
-    }
-
-    private async Task<QemuLauncher> StartQemuAsync(GuestImage image, CancellationToken cancellationToken)
-    {
-        var host = await HostFacts.ReadAsync(_options.QemuPath, cancellationToken);
-        var cache = _options.ResolveCacheDirectory();
-        var snapshots = _options.UseSnapshots ? new SnapshotStore(cache, _logger) : null;
-        var tcg = new QemuLauncher(_options, image, host, Vms.Isolation.Tcg, snapshots, _loggerFactory);
-        _isolation = await AcceleratorSelector.SelectAsync(_options, tcg, cache, _logger, cancellationToken);
-        _logger.LogInformation("VMs under {Accelerator} ({Reason}); {Qemu}", _isolation.Isolation, _isolation.Reason, host.QemuVersion);
-        return _isolation.Isolation == Vms.Isolation.Tcg
-            ? tcg
-            : new QemuLauncher(_options, image, host, _isolation.Isolation, snapshots, _loggerFactory);
-    }
-
-    /// <summary>The namespace launcher once a probe sandbox has answered; null (reason in _namespaceUnavailable) otherwise.</summary>
-    private async Task<NamespaceLauncher?> StartNamespacesAsync(GuestImage image, string reason)
-    {
-        (var launcher, _namespaceUnavailable) = await NamespaceLauncher.CreateAsync(_options, image, _loggerFactory, CancellationToken.None);
-        if (launcher is null)
-        {
-            return null;
-        }
-
-        var orphans = await launcher.RemoveOrphansAsync();
-        if (orphans > 0)
-        {
-            _logger.LogWarning("Removed the cgroups of {Count} namespace sandboxes left behind by dead processes", orphans);
-        }
-
-        try
-        {
-            await using var probe = await launcher.LaunchAsync(LanguageRegistry.Shell.Id, CancellationToken.None);
-        }
-        catch (SandboxVmException e)
-        {
-            _namespaceUnavailable = $"a probe namespace sandbox failed: {e.Message}";
-            return null;
-        }
-
-        _isolation = new IsolationChoice(Vms.Isolation.Namespace, $"{reason}; limits from {launcher.Cgroups}");
-        return launcher;
     }
 
     private static InvalidOperationException NotRunning() =>

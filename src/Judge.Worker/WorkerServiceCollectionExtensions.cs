@@ -1,6 +1,6 @@
-using Judge.Data;
 using Judge.Messaging;
 using Judge.Sandbox;
+using Judge.Sandbox.Settings;
 using Judge.ServiceDefaults;
 using Judge.Worker.Heartbeats;
 using Judge.Worker.Judging;

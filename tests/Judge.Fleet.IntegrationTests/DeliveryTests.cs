@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Judge.Api.Commands;
 using Judge.Api.Submissions;
 using Judge.Data.Problems;
 using Judge.Data.Submissions;

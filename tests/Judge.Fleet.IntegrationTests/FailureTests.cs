@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Judge.Sandbox;
+using Judge.Sandbox.Settings;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 

@@ -1,4 +1,5 @@
 using Judge.Sandbox;
+using Judge.Sandbox.Settings;
 using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -59,7 +59,7 @@ public sealed class ScoreEngineTests
             result.Groups.Where(g => g.Name.StartsWith("data/secret/", StringComparison.Ordinal)).Select(g => (g.Name, g.Score)));
         Assert.Equal(Verdict.WrongAnswer, result.Groups.Single(g => g.Name == "data/secret/g2").Verdict);
         Assert.Equal(60, result.Groups.Single(g => g.Name == "data/secret/g2").MaxScore);
-        Assert.Equal(100, ScoreEngine.MaxScore(data));
+        Assert.Equal(100, data.MaxScore());
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using Judge.Sandbox.Protocol;
-using Judge.Sandbox.Running;
 using Judge.Sandbox.Vms;
 
 namespace Judge.Sandbox.IntegrationTests;

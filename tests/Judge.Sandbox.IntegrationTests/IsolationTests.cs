@@ -1,5 +1,5 @@
 using System.Globalization;
-using Judge.Sandbox.Running;
+using Judge.Sandbox.Protocol;
 
 namespace Judge.Sandbox.IntegrationTests;
 

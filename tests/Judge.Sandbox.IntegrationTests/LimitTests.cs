@@ -1,4 +1,5 @@
 using Judge.Grading.Runs;
+using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Running;
 
 namespace Judge.Sandbox.IntegrationTests;

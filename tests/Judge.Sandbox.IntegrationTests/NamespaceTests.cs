@@ -1,5 +1,5 @@
 using System.Globalization;
-using Judge.Sandbox.Running;
+using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Vms;
 
 namespace Judge.Sandbox.IntegrationTests;

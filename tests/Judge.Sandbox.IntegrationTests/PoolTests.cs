@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Judge.Sandbox.Settings;
 using Judge.Sandbox.Vms;
 
 namespace Judge.Sandbox.IntegrationTests;

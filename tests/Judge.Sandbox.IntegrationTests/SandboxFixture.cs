@@ -1,6 +1,8 @@
 using Judge.Grading.Runs;
 using Judge.Sandbox.Namespaces;
+using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Running;
+using Judge.Sandbox.Settings;
 using Microsoft.Extensions.Logging;
 
 namespace Judge.Sandbox.IntegrationTests;

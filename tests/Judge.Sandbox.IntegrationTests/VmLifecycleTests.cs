@@ -1,6 +1,7 @@
 using System.Globalization;
 using Judge.Grading.Runs;
 using Judge.Sandbox.Processes;
+using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Running;
 using Judge.Sandbox.Vms;
 

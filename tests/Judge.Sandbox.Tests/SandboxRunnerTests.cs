@@ -1,5 +1,7 @@
 using Judge.Grading.Runs;
+using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Running;
+using Judge.Sandbox.Settings;
 using Judge.Sandbox.Tests.Fakes;
 using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -65,18 +67,19 @@ public sealed class SandboxRunnerTests
     }
 
     [Fact]
-    public async Task No_more_than_max_concurrent_vms_sessions_are_open_at_once()
+    public async Task The_sandbox_does_not_gate_sessions_a_second_time_its_caller_bounds_them()
     {
         await using var sandbox = NewSandbox(new FakeLauncher { AutoComplete = true }, maxConcurrentVms: 1);
         await sandbox.StartAsync(Ct);
 
         var first = await sandbox.OpenSessionAsync("c", Ct);
-        var second = sandbox.OpenSessionAsync("c", Ct);
-        Assert.False(second.IsCompleted);
+        var second = await sandbox.OpenSessionAsync("c", Ct).WaitAsync(TimeSpan.FromSeconds(10), Ct);
 
+        Assert.NotEqual(first.VmId, second.VmId);
+        Assert.Equal(new[] { first.VmId, second.VmId }.Order(StringComparer.Ordinal), sandbox.ActiveVmIds.Order(StringComparer.Ordinal));
         await first.DisposeAsync();
-        await using var opened = await second;
-        Assert.NotEqual(first.VmId, opened.VmId);
+        await second.DisposeAsync();
+        Assert.Empty(sandbox.ActiveVmIds);
     }
 
     [Fact]

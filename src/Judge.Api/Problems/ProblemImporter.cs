@@ -1,4 +1,4 @@
-using Judge.Api.Submissions;
+using Judge.Api.Commands;
 using Judge.Data;
 using Judge.Data.Problems;
 using Judge.Data.Submissions;

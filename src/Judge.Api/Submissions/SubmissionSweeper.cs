@@ -1,4 +1,5 @@
-using Judge.Data.Submissions;
+using Judge.Api.Commands;
+using Judge.Data.Lifecycle;
 using Microsoft.Extensions.Options;
 using Npgsql;
 

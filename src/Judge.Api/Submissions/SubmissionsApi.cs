@@ -1,5 +1,6 @@
 using System.Text;
 using Judge.Api.Auth;
+using Judge.Api.Commands;
 using Judge.Api.Problems;
 using Judge.Api.Validation;
 using Judge.Data;

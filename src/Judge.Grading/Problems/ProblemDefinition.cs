@@ -1,5 +1,3 @@
-using Judge.Grading.Checkers;
-
 namespace Judge.Grading.Problems;
 
 public enum ProblemType
@@ -103,6 +101,34 @@ public sealed record TestGroup<TCase>(string Name, GroupSettings Settings, IRead
         TCase testCase => [testCase],
         _ => [],
     });
+
+    /// <summary>The best score: the upper end of the group's range when finite, else what its items can add up to.</summary>
+    public double MaxScore()
+    {
+        if (double.IsFinite(Settings.RangeMax))
+        {
+            return Settings.RangeMax;
+        }
+
+        var items = Children.Select(c => c is TestGroup<TCase> sub ? sub.MaxScore() : Settings.AcceptScore).ToList();
+        if (items.Count == 0)
+        {
+            return 0;
+        }
+
+        if (Settings.IgnoreSample)
+        {
+            return items[^1];
+        }
+
+        return Settings.ScoreMode switch
+        {
+            ScoreMode.Sum => items.Sum(),
+            ScoreMode.Avg => items.Average(),
+            ScoreMode.Min => items.Min(),
+            _ => items.Max(),
+        };
+    }
 }
 
 /// <summary>A test case of an imported package, with its bytes.</summary>
@@ -132,7 +158,5 @@ public sealed record ProblemDefinition(
     IReadOnlyList<PackageSubmission> Submissions)
 {
     /// <summary>The best score a submission can reach: the upper end of the root range, else of the secret group.</summary>
-    public double MaxScore => Type == ProblemType.PassFail ? 1 : Scoring.ScoreEngine.MaxScore(Data);
-
-    public DefaultValidatorFlags DefaultFlags => DefaultValidatorFlags.Parse(ValidatorFlags);
+    public double MaxScore => Type == ProblemType.PassFail ? 1 : Data.MaxScore();
 }

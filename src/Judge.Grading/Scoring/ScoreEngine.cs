@@ -37,35 +37,6 @@ public static class ScoreEngine
         return new Evaluation(verdict, final, groups);
     }
 
-    /// <summary>The best score: the upper end of a group's range when finite, else what its items can add up to.</summary>
-    public static double MaxScore<TCase>(TestGroup<TCase> group)
-        where TCase : TestNode
-    {
-        if (double.IsFinite(group.Settings.RangeMax))
-        {
-            return group.Settings.RangeMax;
-        }
-
-        var items = group.Children.Select(c => c is TestGroup<TCase> sub ? MaxScore(sub) : group.Settings.AcceptScore).ToList();
-        if (items.Count == 0)
-        {
-            return 0;
-        }
-
-        if (group.Settings.IgnoreSample)
-        {
-            return items[^1];
-        }
-
-        return group.Settings.ScoreMode switch
-        {
-            ScoreMode.Sum => items.Sum(),
-            ScoreMode.Avg => items.Average(),
-            ScoreMode.Min => items.Min(),
-            _ => items.Max(),
-        };
-    }
-
     private static async Task<(Verdict Verdict, double Score)> EvaluateAsync<TCase>(
         TestGroup<TCase> group, Func<TCase, GroupSettings, Task<CaseOutcome>> run, List<GroupOutcome> groups)
         where TCase : TestNode
@@ -99,7 +70,7 @@ public static class ScoreEngine
         }
 
         var result = Grade(settings, items);
-        groups.Add(new GroupOutcome(group.Name, result.Verdict, result.Score, MaxScore(group)));
+        groups.Add(new GroupOutcome(group.Name, result.Verdict, result.Score, group.MaxScore()));
         return result;
     }
 

@@ -1,6 +1,9 @@
+using System.Diagnostics;
 using Judge.Grading.Languages;
 using Judge.Grading.Runs;
+using Judge.Sandbox.Running;
 using Judge.Sandbox.Vms;
+using Microsoft.Extensions.Logging;
 
 namespace Judge.Sandbox.Calibration;
 
@@ -23,7 +26,22 @@ public static class SpeedCalibrator
         OutputBytes = 4096,
     };
 
-    public static async Task<IReadOnlyList<CalibrationRun>> MeasureAsync(SandboxRunner sandbox, int timedRuns, CancellationToken cancellationToken)
+    /// <summary>
+    /// This host's speed against the built-in reference, measured once the warm pools are full and before the host takes
+    /// any work, so nothing else competes for the CPU.
+    /// </summary>
+    public static async Task<HostSpeed> CalibrateAsync(ISessionSource sandbox, int timedRuns, ILogger logger, CancellationToken cancellationToken)
+    {
+        await sandbox.WhenWarmAsync();
+        var clock = Stopwatch.StartNew();
+        var speed = HostSpeed.Against(SpeedReference.BuiltIn, await MeasureAsync(sandbox, timedRuns, cancellationToken));
+        logger.LogInformation("Speed factors against the reference host ({Reference}), measured in {Seconds:0.0} s: {Factors}",
+            SpeedReference.BuiltIn.Host, clock.Elapsed.TotalSeconds,
+            string.Join(", ", speed.Languages.Select(l => FormattableString.Invariant($"{l.Key} {l.Value.Factor:0.000} ({l.Value.MeasuredCpuMs:0}/{l.Value.ReferenceCpuMs:0} ms)"))));
+        return speed;
+    }
+
+    public static async Task<IReadOnlyList<CalibrationRun>> MeasureAsync(ISessionSource sandbox, int timedRuns, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(timedRuns, 1);
         var results = new List<CalibrationRun>();
@@ -45,7 +63,7 @@ public static class SpeedCalibrator
         return reader.ReadToEnd();
     }
 
-    private static async Task<CalibrationRun> MeasureAsync(SandboxRunner sandbox, Language language, int timedRuns, CancellationToken cancellationToken)
+    private static async Task<CalibrationRun> MeasureAsync(ISessionSource sandbox, Language language, int timedRuns, CancellationToken cancellationToken)
     {
         await using var session = await sandbox.OpenSessionAsync(language.Id, cancellationToken);
         await session.WriteSourceAsync(ProgramFor(language), cancellationToken);

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
+using Judge.Sandbox.Processes;
 
 namespace Judge.Sandbox.Namespaces;
 
@@ -155,14 +155,7 @@ internal sealed class HostCgroups
             {
                 if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
                 {
-                    try
-                    {
-                        using var process = Process.GetProcessById(pid);
-                        process.Kill();
-                    }
-                    catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-                    {
-                    }
+                    ProcessSignals.Kill(pid);
                 }
             }
         }

@@ -1,5 +1,5 @@
+using Judge.Sandbox.Images;
 using Judge.Sandbox.Processes;
-using Judge.Sandbox.Qemu;
 
 namespace Judge.Sandbox.Namespaces;
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using Judge.Sandbox.Qemu;
+using Judge.Sandbox.Images;
+using Judge.Sandbox.Processes;
+using Judge.Sandbox.Settings;
 using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging;
 
@@ -100,7 +102,7 @@ internal sealed class NamespaceLauncher : IVmLauncher
     }
 
     /// <summary>The launcher's one child, PID 1 of the sandbox (it exists once the agent has said READY).</summary>
-    private static int SandboxInit(Process launcher)
+    private static int SandboxInit(StartedProcess launcher)
     {
         var children = File.ReadAllText($"/proc/{launcher.Id}/task/{launcher.Id}/children").Trim();
         return int.TryParse(children, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : launcher.Id;

@@ -1,5 +1,4 @@
 using Judge.Grading.Runs;
-using Judge.Sandbox.Running;
 
 namespace Judge.Sandbox.Protocol;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Judge.Sandbox.Settings;
 using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging;
 

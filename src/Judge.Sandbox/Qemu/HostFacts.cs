@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Judge.Sandbox.Images;
 using Judge.Sandbox.Processes;
 
 namespace Judge.Sandbox.Qemu;

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Judge.Sandbox.Images;
+using Judge.Sandbox.Settings;
 using Judge.Sandbox.Vms;
 
 namespace Judge.Sandbox.Qemu;

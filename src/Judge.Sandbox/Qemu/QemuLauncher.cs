@@ -4,7 +4,10 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Judge.Grading.Languages;
+using Judge.Sandbox.Images;
+using Judge.Sandbox.Processes;
 using Judge.Sandbox.Protocol;
+using Judge.Sandbox.Settings;
 using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging;
 
@@ -132,7 +135,7 @@ internal sealed class QemuLauncher : IVmLauncher
             cancellationToken);
     }
 
-    private static async Task StreamSnapshotAsync(string snapshotPath, string socketPath, Process process, CancellationToken cancellationToken)
+    private static async Task StreamSnapshotAsync(string snapshotPath, string socketPath, StartedProcess process, CancellationToken cancellationToken)
     {
         using var socket = await ConnectUnixAsync(socketPath, process, cancellationToken);
         await using (var stream = new NetworkStream(socket, ownsSocket: false))
@@ -145,7 +148,7 @@ internal sealed class QemuLauncher : IVmLauncher
     }
 
     /// <summary>QEMU creates its listening sockets some milliseconds after it starts: retry until it does or exits.</summary>
-    internal static async Task<Socket> ConnectUnixAsync(string path, Process process, CancellationToken cancellationToken)
+    internal static async Task<Socket> ConnectUnixAsync(string path, StartedProcess process, CancellationToken cancellationToken)
     {
         while (true)
         {

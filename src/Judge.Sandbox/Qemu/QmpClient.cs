@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Judge.Sandbox.Processes;
 
 namespace Judge.Sandbox.Qemu;
 
@@ -18,7 +18,7 @@ internal sealed class QmpClient : IAsyncDisposable
         _reader = new StreamReader(_stream, Encoding.UTF8);
     }
 
-    public static async Task<QmpClient> ConnectAsync(string socketPath, Process qemu, CancellationToken cancellationToken)
+    public static async Task<QmpClient> ConnectAsync(string socketPath, StartedProcess qemu, CancellationToken cancellationToken)
     {
         var client = new QmpClient(await QemuLauncher.ConnectUnixAsync(socketPath, qemu, cancellationToken));
         await client.ReadMessageAsync(cancellationToken); // greeting

@@ -6,7 +6,8 @@ using System.Text.Json.Nodes;
 using Judge.Grading.Languages;
 using Judge.Grading.Runs;
 using Judge.Sandbox.Processes;
-using Judge.Sandbox.Running;
+using Judge.Sandbox.Protocol;
+using Judge.Sandbox.Settings;
 using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging;
 
@@ -97,8 +98,7 @@ internal sealed class SnapshotStore(string cacheDirectory, ILogger logger)
     /// <summary>Migrates the running guest into a file over a Unix socket (QEMU's own exec: transport would need fork, which its sandbox denies).</summary>
     private static async Task SaveAsync(AgentVm vm, string destination, CancellationToken cancellationToken)
     {
-        using var process = Process.GetProcessById(vm.ProcessId);
-        await using var qmp = await QmpClient.ConnectAsync(vm.Directory.QmpSocket, process, cancellationToken);
+        await using var qmp = await QmpClient.ConnectAsync(vm.Directory.QmpSocket, vm.Process, cancellationToken);
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(vm.Directory.MigrationSocket));
         listener.Listen(1);

@@ -1,9 +1,8 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using Judge.Grading.Runs;
 using Judge.Sandbox.Processes;
 using Judge.Sandbox.Protocol;
-using Judge.Sandbox.Running;
+using Judge.Sandbox.Settings;
 using Microsoft.Extensions.Logging;
 
 namespace Judge.Sandbox.Vms;
@@ -16,7 +15,7 @@ internal sealed class AgentVm : IVm
 {
     private readonly string _processName;
     private readonly Func<ValueTask>? _afterExit;
-    private readonly Process _process;
+    private readonly StartedProcess _process;
     private readonly StderrTail _stderr;
     private readonly AgentClient _agent;
     private readonly SandboxOptions _options;
@@ -29,7 +28,7 @@ internal sealed class AgentVm : IVm
     /// host-side cleanup once that process has exited (a namespace sandbox's cgroups).
     /// </summary>
     public AgentVm(
-        string processName, VmDirectory directory, Process process, StderrTail stderr, AgentClient agent, Isolation isolation,
+        string processName, VmDirectory directory, StartedProcess process, StderrTail stderr, AgentClient agent, Isolation isolation,
         VmStartTimings startTimings, SandboxOptions options, ILogger logger, Func<ValueTask>? afterExit = null)
     {
         _processName = processName;
@@ -49,6 +48,8 @@ internal sealed class AgentVm : IVm
     public VmDirectory Directory { get; }
 
     public int ProcessId => _process.Id;
+
+    internal StartedProcess Process => _process;
 
     /// <summary>
     /// The process the agent runs in: QEMU itself, or the namespace launcher's child (the sandbox's PID 1). Killing
@@ -109,7 +110,7 @@ internal sealed class AgentVm : IVm
 
         try
         {
-            _endedHow = _process.HasExited ? $"{_processName} had exited with code {_process.ExitCode}." : "The VM was destroyed.";
+            _endedHow = _process.HasExited ? $"{_processName} had {_process.Ending}." : "The VM was destroyed.";
             if (!_process.HasExited && AgentProcessId != 0 && AgentProcessId != _process.Id)
             {
                 KillInner();
@@ -119,7 +120,7 @@ internal sealed class AgentVm : IVm
 
             if (!_process.HasExited)
             {
-                _process.Kill(entireProcessTree: true);
+                _process.Kill();
             }
 
             using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -149,8 +150,7 @@ internal sealed class AgentVm : IVm
             var parent = File.ReadLines($"/proc/{AgentProcessId}/status").FirstOrDefault(l => l.StartsWith("PPid:", StringComparison.Ordinal));
             if (parent?[5..].Trim() == _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))
             {
-                using var inner = Process.GetProcessById(AgentProcessId);
-                inner.Kill();
+                ProcessSignals.Kill(AgentProcessId);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
@@ -209,7 +209,7 @@ internal sealed class AgentVm : IVm
             return _endedHow ?? "The VM was destroyed.";
         }
 
-        var exited = _process.HasExited ? $"{_processName} exited with code {_process.ExitCode}." : string.Empty;
+        var exited = _process.HasExited ? $"{_processName} {_process.Ending}." : string.Empty;
         var stderr = _stderr.ToString();
         return stderr.Length > 0 ? $"{exited} {_processName} stderr: {stderr}" : exited;
     }

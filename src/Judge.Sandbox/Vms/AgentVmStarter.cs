@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Judge.Sandbox.Processes;
 using Judge.Sandbox.Protocol;
+using Judge.Sandbox.Settings;
 using Microsoft.Extensions.Logging;
 
 namespace Judge.Sandbox.Vms;
@@ -16,11 +17,11 @@ internal static class AgentVmStarter
     public static async Task<AgentVm> StartAsync(
         string processName, VmDirectory directory, Isolation isolation, TimeSpan timeout, Stopwatch clock, string fileName,
         List<string> arguments, SandboxOptions options, ILoggerFactory loggerFactory,
-        Func<Process, AgentClient, double, CancellationToken, Task<VmStartTimings>> handshake, CancellationToken cancellationToken,
-        Func<ValueTask>? afterExit = null, Func<Process, int>? agentProcessId = null)
+        Func<StartedProcess, AgentClient, double, CancellationToken, Task<VmStartTimings>> handshake, CancellationToken cancellationToken,
+        Func<ValueTask>? afterExit = null, Func<StartedProcess, int>? agentProcessId = null)
     {
         var logger = loggerFactory.CreateLogger<AgentVm>();
-        Process? process = null;
+        StartedProcess? process = null;
         StderrTail? stderr = null;
         AgentClient? agent = null;
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -30,7 +31,8 @@ internal static class AgentVmStarter
             listener.Listen(1);
             // None of the worker's environment, which may hold its secrets (connection strings): what a sandbox's host
             // process holds, a judged program must never be one step from.
-            (process, stderr) = HostProcess.Start(fileName, arguments, environment: new Dictionary<string, string>());
+            process = HostProcess.Start(fileName, arguments, environment: new Dictionary<string, string>());
+            stderr = process.Stderr;
             var setupMs = clock.Elapsed.TotalMilliseconds;
 
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -53,7 +55,7 @@ internal static class AgentVmStarter
             var detail = Describe(processName, e, process, stderr, timeout);
             if (process is { HasExited: false })
             {
-                process.Kill(entireProcessTree: true);
+                process.Kill();
                 await process.WaitForExitAsync(CancellationToken.None);
             }
 
@@ -110,11 +112,11 @@ internal static class AgentVmStarter
         return await step;
     }
 
-    private static string Describe(string processName, Exception e, Process? process, StderrTail? stderr, TimeSpan timeout)
+    private static string Describe(string processName, Exception e, StartedProcess? process, StderrTail? stderr, TimeSpan timeout)
     {
         var reason = e switch
         {
-            ProcessExitedException => $"{processName} exited with code {process?.ExitCode}",
+            ProcessExitedException => $"{processName} {process?.Ending}",
             OperationCanceledException => $"no answer from the agent within {timeout.TotalSeconds:0.#} s",
             _ => e.Message,
         };

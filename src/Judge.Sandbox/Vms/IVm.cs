@@ -1,6 +1,5 @@
 using Judge.Grading.Runs;
 using Judge.Sandbox.Protocol;
-using Judge.Sandbox.Running;
 
 namespace Judge.Sandbox.Vms;
 
@@ -12,6 +11,9 @@ public enum Isolation
     Tcg,
     Namespace,
 }
+
+/// <summary>The isolation in use and why it was chosen; reported in logs, results, heartbeats and health.</summary>
+public sealed record IsolationChoice(Isolation Isolation, string Reason);
 
 /// <summary>How a VM came to be: booted from scratch or restored from a memory snapshot.</summary>
 public enum VmBootKind

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using Judge.Sandbox.Processes;
 
 namespace Judge.Sandbox.Vms;
 
@@ -77,14 +77,9 @@ internal sealed class VmDirectory
             if (File.Exists(pidPath) && int.TryParse(File.ReadAllText(pidPath).Trim(), out var hostPid) && IsAlive(hostPid)
                 && File.ReadAllText($"/proc/{hostPid}/cmdline").Contains(dir, StringComparison.Ordinal))
             {
-                try
+                if (ProcessSignals.Kill(hostPid))
                 {
-                    using var process = Process.GetProcessById(hostPid);
-                    process.Kill();
-                    process.WaitForExit(TimeSpan.FromSeconds(5));
-                }
-                catch (ArgumentException)
-                {
+                    ProcessSignals.WaitForExit(hostPid, TimeSpan.FromSeconds(5));
                 }
             }
 

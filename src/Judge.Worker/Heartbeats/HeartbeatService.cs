@@ -1,6 +1,6 @@
 using System.Text.Json;
+using Judge.Data.Lifecycle;
 using Judge.Data;
-using Judge.Data.Submissions;
 using Judge.Sandbox;
 using Judge.Worker.Judging;
 using Judge.Worker.Telemetry;

@@ -1,3 +1,4 @@
+using Judge.Data.Lifecycle;
 using Judge.Data.Submissions;
 using Judge.Messaging;
 using Judge.Messaging.Contracts;

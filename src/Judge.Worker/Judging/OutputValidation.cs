@@ -4,10 +4,10 @@ using Judge.Data.Problems;
 using Judge.Grading.Checkers;
 using Judge.Grading.Problems;
 using Judge.Grading.Runs;
-using Judge.Sandbox;
 using Judge.Sandbox.Calibration;
 using Judge.Sandbox.Protocol;
 using Judge.Sandbox.Running;
+using Judge.Sandbox.Settings;
 using Microsoft.Extensions.Options;
 
 namespace Judge.Worker.Judging;

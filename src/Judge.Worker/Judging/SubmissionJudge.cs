@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Judge.Data.Lifecycle;
 using Judge.Data.Problems;
 using Judge.Data.Submissions;
 using Judge.Grading.Checkers;

@@ -1,5 +1,5 @@
 using Judge.Data;
-using Judge.Sandbox;
+using Judge.Sandbox.Settings;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

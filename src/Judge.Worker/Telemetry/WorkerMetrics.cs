@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Judge.Data.Lifecycle;
 using Judge.Data.Storage;
 using Judge.Data.Submissions;
 using Judge.Grading.Verdicts;

@@ -1,4 +1,5 @@
 using Judge.Sandbox.Pool;
+using Judge.Sandbox.Settings;
 using Judge.Sandbox.Tests.Fakes;
 using Microsoft.Extensions.Logging.Abstractions;
 

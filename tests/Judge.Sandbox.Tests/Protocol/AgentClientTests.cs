@@ -1,6 +1,5 @@
 using Judge.Grading.Runs;
 using Judge.Sandbox.Protocol;
-using Judge.Sandbox.Running;
 using Judge.Sandbox.Tests.Fakes;
 
 namespace Judge.Sandbox.Tests.Protocol;

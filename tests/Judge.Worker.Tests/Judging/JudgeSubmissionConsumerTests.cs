@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Judge.Data.Lifecycle;
 using Judge.Data.Problems;
 using Judge.Data.Submissions;
 using Judge.Grading.Verdicts;

@@ -5,7 +5,7 @@ using Judge.Data.Submissions;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
-namespace Judge.Api;
+namespace Judge.Api.Submissions;
 
 /// <summary>
 /// The API's instruments (meter <see cref="MeterName"/>), all in one place: submissions received, and the queue per lane

@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 
-namespace Judge.Data.Problems;
+namespace Judge.Data;
 
+/// <summary>Test files are stored once by their SHA-256, whichever problems and versions share them.</summary>
 public static class TestFileStore
 {
     /// <summary>Stores <paramref name="content"/> unless a file with its hash exists; returns the hash.</summary>

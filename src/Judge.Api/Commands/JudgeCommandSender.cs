@@ -1,10 +1,11 @@
+using Judge.Data.Lifecycle;
 using Judge.Data.Storage;
 using Judge.Data.Submissions;
 using Judge.Messaging;
 using Judge.Messaging.Contracts;
 using MassTransit;
 
-namespace Judge.Api.Submissions;
+namespace Judge.Api.Commands;
 
 /// <summary>
 /// Sends a submission's judge command to its lane and records that the broker confirmed it. A failed send

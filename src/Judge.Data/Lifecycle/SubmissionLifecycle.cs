@@ -1,11 +1,12 @@
 using Judge.Data.Problems;
+using Judge.Data.Submissions;
 using Judge.Grading.Languages;
 using Judge.Grading.Problems;
 using Judge.Grading.Verdicts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace Judge.Data.Submissions;
+namespace Judge.Data.Lifecycle;
 
 public enum ClaimStatus
 {

@@ -1,6 +1,6 @@
-namespace Judge.Api;
+namespace Judge.Api.Submissions;
 
-/// <summary>Settings of the API host (section "Api").</summary>
+/// <summary>Settings of the API host (section "Api"); every one of them is about submissions, hence their namespace.</summary>
 public sealed class ApiOptions
 {
     public const string SectionName = "Api";

@@ -1,7 +1,7 @@
 using Judge.Grading.Languages;
 using Judge.Grading.Runs;
 
-namespace Judge.Sandbox.Running;
+namespace Judge.Sandbox.Protocol;
 
 /// <summary>One command to run inside a VM as a fresh process tree under <see cref="Limits"/>.</summary>
 public sealed record GuestCommand(IReadOnlyList<string> Argv)

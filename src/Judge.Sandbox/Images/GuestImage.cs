@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Judge.Sandbox.Qemu;
+namespace Judge.Sandbox.Images;
 
 /// <summary>The guest image built by deploy/guest-image/build.sh: files plus the manifest naming its version.</summary>
 public sealed record GuestImage(

@@ -1,4 +1,4 @@
-namespace Judge.Data.Submissions;
+namespace Judge.Data.Lifecycle;
 
 /// <summary>Settings of a submission's lifecycle (section "Submissions"), read by the API's sweeper and by every worker alike.</summary>
 public sealed class SubmissionLifecycleOptions

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using Judge.Sandbox.Pool;
 
-namespace Judge.Sandbox;
+namespace Judge.Sandbox.Pool;
 
 /// <summary>
 /// The sandbox's instruments (meter <see cref="MeterName"/>), all in one place: warm-pool size and checkouts per language,

@@ -1,6 +1,6 @@
 using Judge.Grading.Languages;
 
-namespace Judge.Sandbox;
+namespace Judge.Sandbox.Settings;
 
 public enum IsolationMode
 {
@@ -30,7 +30,7 @@ public sealed class SandboxOptions
 
     public string QemuPath { get; set; } = "qemu-system-x86_64";
 
-    /// <summary>Directory with vmlinux, initramfs.cpio.gz, rootfs.sqfs and manifest.json; see <see cref="Qemu.GuestImage"/>.</summary>
+    /// <summary>Directory with vmlinux, initramfs.cpio.gz, rootfs.sqfs and manifest.json; see <see cref="Images.GuestImage"/>.</summary>
     public string? ImageDirectory { get; set; }
 
     /// <summary>Snapshots and accelerator probe results; outside the clone so they survive it.</summary>
@@ -49,7 +49,10 @@ public sealed class SandboxOptions
     /// </summary>
     public long NamespaceUidBase { get; set; } = 2_000_000_000;
 
-    /// <summary>Sessions (VMs in use) at once; also sets the default warm pool size.</summary>
+    /// <summary>
+    /// A worker's judging slots (its JudgeSlots), so the sessions (VMs in use) at once on a worker; also sets the default
+    /// warm pool size. The sandbox does not gate sessions itself: whoever opens them bounds them.
+    /// </summary>
     public int MaxConcurrentVms { get; set; } = 10;
 
     /// <summary>VMs kept booted per language; 0 = max(1, (int)(MaxConcurrentVms * 0.25)).</summary>

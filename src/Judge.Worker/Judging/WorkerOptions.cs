@@ -1,8 +1,11 @@
 using System.Security.Cryptography;
 
-namespace Judge.Worker;
+namespace Judge.Worker.Judging;
 
-/// <summary>Settings of a worker host (section "Worker"). Its judging slots are the sandbox's MaxConcurrentVms.</summary>
+/// <summary>
+/// Settings of a worker host (section "Worker"), kept with the judging they are nearly all about. Its judging slots are the
+/// sandbox's MaxConcurrentVms.
+/// </summary>
 public sealed class WorkerOptions
 {
     public const string SectionName = "Worker";

@@ -413,129 +413,165 @@ static int watch(const struct run *R, pid_t pid, int64_t t_fork, struct stdio *i
     return reason;
 }
 
-void handle_run(struct req *r) {
+/* One RUN while it lasts: what `release` frees whatever stage the run stopped at. */
+struct running {
     struct run R;
-    memset(&R, 0, sizeof R);
-    struct stdio io = {-1, -1, -1, -1, {.fd = -1, .file = -1}, {.fd = -1, .file = -1}};
-    int procs_fd[CG_MAX_FDS] = {-1, -1, -1}, report[2] = {-1, -1};
-    pid_t pid = -1;
-    int status = 0;
-    bool exited = false;
-    int64_t t_exit = 0;
+    struct stdio io;
+    int procs_fd[CG_MAX_FDS], report[2];
+    pid_t pid;
+    int status;
+    bool exited;
+    int64_t t_req, t_fork, t_exec, t_exit;
+};
 
-    if (parse_run(r, &R) < 0) goto done;
-    int64_t t_req = mono_us();
+/* What a finished run used, and the limit it ended on. */
+struct usage {
+    int64_t cpu, peak, oom, user, sys;
+    int reason;
+};
 
+/* The run's cgroup, stdio and report pipe. -1 once the ERROR reply is sent. */
+static int prepare(struct req *r, struct running *x) {
     if (!cg_usable()) {
         send_error(r->id, E_CGROUP, "no usable cgroups (memory, pids and cpu accounting)");
-        goto done;
+        return -1;
     }
     char why[256];
-    if (cg_create(&R.cg, R.mem, R.pids, why, sizeof why) < 0) {
+    if (cg_create(&x->R.cg, x->R.mem, x->R.pids, why, sizeof why) < 0) {
         send_error(r->id, E_CGROUP, "%s", why);
-        goto done;
+        return -1;
     }
-    if (cg_open_procs(&R.cg, procs_fd) < 0) {
-        send_error(r->id, E_CGROUP, "%s: cannot open the file to join it: %s", R.cg.name, strerror(errno));
-        goto done;
+    if (cg_open_procs(&x->R.cg, x->procs_fd) < 0) {
+        send_error(r->id, E_CGROUP, "%s: cannot open the file to join it: %s", x->R.cg.name, strerror(errno));
+        return -1;
     }
-    if (open_stdio(r, &R, &io) < 0) goto done;
-    if (pipe2(report, O_CLOEXEC) < 0) {
+    if (open_stdio(r, &x->R, &x->io) < 0) return -1;
+    if (pipe2(x->report, O_CLOEXEC) < 0) {
         send_error(r->id, E_INTERNAL, "report pipe: %s", strerror(errno));
-        goto done;
+        return -1;
     }
+    return 0;
+}
 
-    int64_t t_fork = mono_us();
-    pid = fork();
-    if (pid < 0) {
+/* Forks the child and reads its reports until it has exec'd the program. -1 once the ERROR reply is sent:
+ * the child failed on the way (a cgroup, the run's view, the exec), or could not be forked. */
+static int spawn(struct req *r, struct running *x) {
+    x->t_fork = mono_us();
+    x->pid = fork();
+    if (x->pid < 0) {
         send_error(r->id, E_INTERNAL, "fork: %s", strerror(errno));
-        goto done;
+        return -1;
     }
-    if (pid == 0) run_child(&R, procs_fd, io.child_in, io.child_out, io.child_err, report[1]);
-    for (int i = 0; i < CG_MAX_FDS; i++) close_fd(&procs_fd[i]);
-    close_fd(&io.child_in);
-    close_fd(&io.child_out);
-    close_fd(&io.child_err);
-    close_fd(&report[1]);
+    if (x->pid == 0) run_child(&x->R, x->procs_fd, x->io.child_in, x->io.child_out, x->io.child_err, x->report[1]);
+    for (int i = 0; i < CG_MAX_FDS; i++) close_fd(&x->procs_fd[i]);
+    close_fd(&x->io.child_in);
+    close_fd(&x->io.child_out);
+    close_fd(&x->io.child_err);
+    close_fd(&x->report[1]);
 
     /* Read reports until EOF, which comes when execve succeeds (O_CLOEXEC) or the child exits.
      * Records are smaller than PIPE_BUF, so each arrives whole. */
     struct report ce = {0, 0, 0, ""}, rec;
-    int64_t t_exec = 0;
     ssize_t k;
-    while ((k = read(report[0], &rec, sizeof rec)) != 0) {
+    while ((k = read(x->report[0], &rec, sizeof rec)) != 0) {
         if (k < 0 && errno == EINTR) continue;
         if (k != (ssize_t)sizeof rec) break;
-        if (rec.stage == 0) t_exec = rec.t;
+        if (rec.stage == 0) x->t_exec = rec.t;
         else ce = rec;
     }
-    if (t_exec == 0) t_exec = mono_us();
-    close_fd(&report[0]);
-    if (ce.stage != 0) { /* the child has _exit()ed or is about to; `done` cleans the cgroup up */
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-        if (ce.stage > S_EXEC) ce.stage = S_EXEC;
-        ce.what[sizeof ce.what - 1] = 0;
-        send_error(r->id, ce.stage == S_CGROUP ? E_CGROUP : ce.stage == S_VIEW ? E_IO : E_EXEC_FAILED, "%s%s%s: %s",
-                   stage_names[ce.stage], ce.what[0] ? " " : "", ce.what, path_strerror(ce.err));
-        goto done;
-    }
+    if (x->t_exec == 0) x->t_exec = mono_us();
+    close_fd(&x->report[0]);
+    if (ce.stage == 0) return 0;
+    /* the child has _exit()ed or is about to; `release` cleans the cgroup up */
+    while (waitpid(x->pid, &x->status, 0) < 0 && errno == EINTR) {}
+    if (ce.stage > S_EXEC) ce.stage = S_EXEC;
+    ce.what[sizeof ce.what - 1] = 0;
+    send_error(r->id, ce.stage == S_CGROUP ? E_CGROUP : ce.stage == S_VIEW ? E_IO : E_EXEC_FAILED, "%s%s%s: %s",
+               stage_names[ce.stage], ce.what[0] ? " " : "", ce.what, path_strerror(ce.err));
+    return -1;
+}
 
-    int reason = watch(&R, pid, t_fork, &io, &status, &t_exit);
-
-    /* The main process is gone: take what it wrote, kill what is left, wait until the cgroup is empty. */
-    close_fd(&io.in_fd);
-    cap_read(&io.out, READ_BUDGET);
-    cap_read(&io.err, READ_BUDGET);
-    if (!cg_empty(&R.cg, pid, &status, &exited, &t_exit)) log_err("%s: still populated after kill", R.cg.name);
-    cap_read(&io.out, SIZE_MAX); /* all writers are dead: reads end at EOF */
-    cap_read(&io.err, SIZE_MAX);
-    int64_t usage = cg_cpu_usec(&R.cg), peak = cg_peak(&R.cg), oom = cg_oom_kills(&R.cg), user, sys;
-    cg_cpu_split(&R.cg, &user, &sys);
-    cg_remove(&R.cg);
-    if (io.out.file >= 0) { /* closed whatever happened; an error writing or closing it is the reply */
-        int e = io.out.file_err;
-        if (close(io.out.file) < 0 && !e) e = errno;
-        io.out.file = -1;
+/* The main process is gone: takes what it wrote, kills what is left, waits until the cgroup is empty, reads
+ * its accounting and removes it, and closes the stdout file. -1 once the ERROR reply is sent. */
+static int collect(struct req *r, struct running *x, int reason, struct usage *u) {
+    close_fd(&x->io.in_fd);
+    cap_read(&x->io.out, READ_BUDGET);
+    cap_read(&x->io.err, READ_BUDGET);
+    if (!cg_empty(&x->R.cg, x->pid, &x->status, &x->exited, &x->t_exit)) log_err("%s: still populated after kill", x->R.cg.name);
+    cap_read(&x->io.out, SIZE_MAX); /* all writers are dead: reads end at EOF */
+    cap_read(&x->io.err, SIZE_MAX);
+    u->cpu = cg_cpu_usec(&x->R.cg);
+    u->peak = cg_peak(&x->R.cg);
+    u->oom = cg_oom_kills(&x->R.cg);
+    cg_cpu_split(&x->R.cg, &u->user, &u->sys);
+    cg_remove(&x->R.cg);
+    if (x->io.out.file >= 0) { /* closed whatever happened; an error writing or closing it is the reply */
+        int e = x->io.out.file_err;
+        if (close(x->io.out.file) < 0 && !e) e = errno;
+        x->io.out.file = -1;
         if (e) {
-            send_error(r->id, E_IO, "%s: writing the run's stdout: %s", R.stdout_path, strerror(e));
-            goto done;
+            send_error(r->id, E_IO, "%s: writing the run's stdout: %s", x->R.stdout_path, strerror(e));
+            return -1;
         }
     }
 
     /* Limits hold on what was used, not on what the watch loop happened to see: a run whose CPU time
      * reached its limit by the end exceeded it, however it ended. */
-    if (!reason && oom > 0) reason = LIMIT_MEMORY;
-    if (!reason && R.cpu_ms && usage >= R.cpu_ms * 1000) reason = LIMIT_CPU;
-    if (!reason && R.out_kill && io.out.over) reason = LIMIT_OUTPUT;
+    if (!reason && u->oom > 0) reason = LIMIT_MEMORY;
+    if (!reason && x->R.cpu_ms && u->cpu >= x->R.cpu_ms * 1000) reason = LIMIT_CPU;
+    if (!reason && x->R.out_kill && x->io.out.over) reason = LIMIT_OUTPUT;
+    u->reason = reason;
+    return 0;
+}
 
+static void reply(const struct req *r, const struct running *x, const struct usage *u) {
+    const int status = x->status;
     struct out o;
     out_init(&o);
     out_int(&o, RUN_R_EXIT_CODE, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     out_int(&o, RUN_R_SIGNAL, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    out_int(&o, RUN_R_CPU_US, usage > 0 ? usage : 0);
-    out_int(&o, RUN_R_WALL_US, t_exit - t_fork);
-    out_int(&o, RUN_R_PEAK_MEMORY, peak > 0 ? peak : 0);
-    out_int(&o, RUN_R_OOM, oom > 0);
-    out_int(&o, RUN_R_LIMIT, reason);
-    out_bytes(&o, RUN_R_STDOUT, io.out.buf, R.stdout_path ? 0 : io.out.len);
-    out_bytes(&o, RUN_R_STDERR, io.err.buf, io.err.len);
-    out_int(&o, RUN_R_STDOUT_OVER, io.out.over);
-    out_int(&o, RUN_R_STDERR_OVER, io.err.over);
-    out_int(&o, RUN_R_SPAWN_US, t_exec - t_req);
-    out_int(&o, RUN_R_PROCESS_US, t_exit - t_exec);
-    out_int(&o, RUN_R_USER_US, user > 0 ? user : 0);
-    out_int(&o, RUN_R_SYSTEM_US, sys > 0 ? sys : 0);
+    out_int(&o, RUN_R_CPU_US, u->cpu > 0 ? u->cpu : 0);
+    out_int(&o, RUN_R_WALL_US, x->t_exit - x->t_fork);
+    out_int(&o, RUN_R_PEAK_MEMORY, u->peak > 0 ? u->peak : 0);
+    out_int(&o, RUN_R_OOM, u->oom > 0);
+    out_int(&o, RUN_R_LIMIT, u->reason);
+    out_bytes(&o, RUN_R_STDOUT, x->io.out.buf, x->R.stdout_path ? 0 : x->io.out.len);
+    out_bytes(&o, RUN_R_STDERR, x->io.err.buf, x->io.err.len);
+    out_int(&o, RUN_R_STDOUT_OVER, x->io.out.over);
+    out_int(&o, RUN_R_STDERR_OVER, x->io.err.over);
+    out_int(&o, RUN_R_SPAWN_US, x->t_exec - x->t_req);
+    out_int(&o, RUN_R_PROCESS_US, x->t_exit - x->t_exec);
+    out_int(&o, RUN_R_USER_US, u->user > 0 ? u->user : 0);
+    out_int(&o, RUN_R_SYSTEM_US, u->sys > 0 ? u->sys : 0);
     send_frame(&o, T_RUN | T_REPLY, r->id);
+}
 
-done:
-    for (int i = 0; i < CG_MAX_FDS; i++) close_fd(&procs_fd[i]);
-    close_stdio(&io);
-    close_fd(&report[0]);
-    close_fd(&report[1]);
-    if (R.cg.name[0]) { /* failed before or during the spawn */
-        cg_empty(&R.cg, pid, &status, &exited, &t_exit);
-        cg_remove(&R.cg);
+static void release(struct running *x) {
+    for (int i = 0; i < CG_MAX_FDS; i++) close_fd(&x->procs_fd[i]);
+    close_stdio(&x->io);
+    close_fd(&x->report[0]);
+    close_fd(&x->report[1]);
+    if (x->R.cg.name[0]) { /* failed before or during the spawn */
+        cg_empty(&x->R.cg, x->pid, &x->status, &x->exited, &x->t_exit);
+        cg_remove(&x->R.cg);
     }
-    free(R.argv);
-    if (R.envp != (char **)default_env) free(R.envp);
+    free(x->R.argv);
+    if (x->R.envp != (char **)default_env) free(x->R.envp);
+}
+
+void handle_run(struct req *r) {
+    struct running x;
+    memset(&x, 0, sizeof x);
+    x.io = (struct stdio){-1, -1, -1, -1, {.fd = -1, .file = -1}, {.fd = -1, .file = -1}};
+    for (int i = 0; i < CG_MAX_FDS; i++) x.procs_fd[i] = -1;
+    x.report[0] = x.report[1] = -1;
+    x.pid = -1;
+    struct usage u;
+    if (parse_run(r, &x.R) == 0) {
+        x.t_req = mono_us();
+        if (prepare(r, &x) == 0 && spawn(r, &x) == 0
+            && collect(r, &x, watch(&x.R, x.pid, x.t_fork, &x.io, &x.status, &x.t_exit), &u) == 0)
+            reply(r, &x, &u);
+    }
+    release(&x);
 }

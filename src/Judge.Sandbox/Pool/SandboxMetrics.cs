@@ -6,7 +6,7 @@ namespace Judge.Sandbox.Pool;
 /// <summary>
 /// The sandbox's instruments (meter <see cref="MeterName"/>), all in one place: warm-pool size and checkouts per language,
 /// and sandboxes that failed to start. Tag <c>language</c>; start failures also <c>reason</c> (<c>launch</c>: the launcher
-/// threw; <c>unresponsive</c>: a pooled VM did not answer at checkout).
+/// threw; <c>unresponsive</c>: a pooled VM did not answer, at checkout or at its health check).
 /// </summary>
 internal static class SandboxMetrics
 {
@@ -22,7 +22,7 @@ internal static class SandboxMetrics
         "judge.warmpool.misses", "{vm}", "Checkouts that found no warm VM and launched one on demand");
 
     private static readonly Counter<long> StartFailures = Meter.CreateCounter<long>(
-        "judge.sandbox.start_failures", "{sandbox}", "Sandboxes that failed to start (launch error, or a pooled VM dead at checkout)");
+        "judge.sandbox.start_failures", "{sandbox}", "Sandboxes that failed to start or to stay ready (a launch error, or a pooled VM that stopped answering)");
 
     static SandboxMetrics() =>
         Meter.CreateObservableGauge("judge.warmpool.idle", ObserveIdle, "{vm}", "Idle booted VMs in the warm pool, per language");

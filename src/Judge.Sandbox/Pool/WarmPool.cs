@@ -315,6 +315,7 @@ internal sealed class WarmPool : IAsyncDisposable
             }
 
             _logger.LogWarning("Pooled VM {VmId} for {Language} failed its health check; destroying it", vm.Id, pool.Language);
+            SandboxMetrics.StartFailed(pool.Language, "unresponsive");
             await vm.DisposeAsync();
             StartRefill(pool);
         }));

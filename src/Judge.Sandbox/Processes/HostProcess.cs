@@ -14,6 +14,8 @@ public sealed record HostProcessResult(int ExitCode, string Stdout, string Stder
 /// </summary>
 public static class HostProcess
 {
+    private static readonly PipeTarget DiscardedOutput = PipeTarget.Create((output, cancellationToken) => output.CopyToAsync(Stream.Null, cancellationToken));
+
     /// <summary>Runs a program to completion; kills its process tree when <paramref name="timeout"/> passes.</summary>
     public static async Task<HostProcessResult> RunAsync(
         string fileName, IEnumerable<string> arguments, TimeSpan timeout, string? stdin = null, CancellationToken cancellationToken = default)
@@ -48,6 +50,8 @@ public static class HostProcess
         var tail = new StderrTail();
         var command = Cli.Wrap(fileName)
             .WithArguments(arguments)
+            // Read and dropped, not PipeTarget.Null: that closes the pipe at once, and a write to it then fails (EPIPE).
+            .WithStandardOutputPipe(DiscardedOutput)
             .WithStandardErrorPipe(PipeTarget.ToDelegate(tail.Append))
             .WithValidation(CommandResultValidation.None);
         if (environment is not null)

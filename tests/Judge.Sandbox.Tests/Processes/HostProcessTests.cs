@@ -69,6 +69,16 @@ public sealed class HostProcessTests
     }
 
     [Fact]
+    public async Task A_program_may_write_all_it_likes_to_its_discarded_stdout()
+    {
+        using var process = HostProcess.Start("/bin/sh", ["-c", "seq 1 200000 && echo done >&2"]);
+        await process.WaitForExitAsync(Ct);
+
+        Assert.Equal("done", process.Stderr.ToString());
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    [Fact]
     public async Task A_program_that_exits_reports_its_code_and_its_stderr()
     {
         using var process = HostProcess.Start("/bin/sh", ["-c", "echo out; echo broken >&2; exit 3"]);

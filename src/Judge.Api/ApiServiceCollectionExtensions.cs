@@ -30,6 +30,8 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<ApiMetrics>();
         services.AddScoped<ProblemImporter>();
         services.AddHostedService<SubmissionSweeper>();
+        services.AddSingleton<SubmissionWaiters>();
+        services.AddHostedService(provider => provider.GetRequiredService<SubmissionWaiters>());
 
         services.AddAuthentication(ApiKeyDefaults.Scheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);

@@ -39,11 +39,15 @@ public sealed record SubmissionPage(IReadOnlyList<SubmissionResponse> Items, int
 
 public static class SubmissionsApi
 {
+    /// <summary>The longest a GET may wait for a submission to finish (<c>?wait=</c>, seconds).</summary>
+    public const int MaxWaitSeconds = 60;
+
     public static RouteGroupBuilder MapSubmissionsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/submissions").WithTags("Submissions").RequireAuthorization();
         group.MapPost("/", CreateAsync).WithSummary("Submit source code; judged asynchronously. Poll the Location for the result.");
-        group.MapGet("/{id:guid}", GetAsync).WithSummary("One submission with its per-test results and timings.");
+        group.MapGet("/{id:guid}", GetAsync).WithSummary(
+            "One submission with its per-test results and timings; with ?wait=N (seconds, at most 60) it answers as soon as the submission is done, or after N seconds with its state then.");
         group.MapGet("/", ListAsync).WithSummary("Submissions, newest first; a key sees its own, an admin key all.");
         return group;
     }
@@ -113,12 +117,35 @@ public static class SubmissionsApi
         return TypedResults.Accepted(location, new SubmissionAccepted(submission.Id, submission.Status.ToString(), location));
     }
 
-    private static async Task<Results<Ok<SubmissionResponse>, ProblemHttpResult>> GetAsync(
-        Guid id, HttpContext http, JudgeDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<SubmissionResponse>, ValidationProblem, ProblemHttpResult>> GetAsync(
+        Guid id, int? wait, HttpContext http, JudgeDbContext db, SubmissionWaiters waiters, CancellationToken cancellationToken)
     {
+        var errors = new ValidationErrors();
+        errors.Range("wait", wait, 0, MaxWaitSeconds, "seconds");
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
         var caller = Caller.From(http.User);
-        var submission = await Visible(db, caller).Include(s => s.TestResults).Include(s => s.GroupResults)
-            .SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(wait ?? 0);
+        Submission? submission;
+        while (true)
+        {
+            // Registered before the read: a verdict written between the read and the wait still wakes it.
+            using var registration = wait > 0 ? waiters.Register(id) : null;
+            submission = await Visible(db, caller).Include(s => s.TestResults).Include(s => s.GroupResults).AsSplitQuery()
+                .SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
+            var left = deadline - DateTime.UtcNow;
+            if (registration is null || submission is not { Status: not SubmissionStatus.Done } || left <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            // Woken (finished, or the listener reconnected) or out of time: either way the next read is the answer.
+            await registration.WaitAsync(left, cancellationToken);
+        }
+
         if (submission is null)
         {
             // Another key's submission is reported as missing, not forbidden: its existence is not the caller's business.

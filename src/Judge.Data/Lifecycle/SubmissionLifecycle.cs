@@ -47,6 +47,12 @@ public interface IJudgingLifecycle
 /// </summary>
 public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLifecycleOptions> options) : IJudgingLifecycle
 {
+    /// <summary>
+    /// The PostgreSQL channel on which every submission that becomes Done is announced (its id as the payload), when the
+    /// write commits: what a client waiting for a verdict listens on instead of polling.
+    /// </summary>
+    public const string FinishedChannel = "judge_submission_finished";
+
     private readonly int _maxAttempts = options.Value.MaxAttempts;
 
     /// <summary>Records that the broker confirmed the submission's command.</summary>
@@ -158,6 +164,7 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
                 MaxScore = g.MaxScore,
             }));
             await db.SaveChangesAsync(cancellationToken);
+            await AnnounceFinishedAsync(claim.Id, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
@@ -175,6 +182,11 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
             .SetProperty(s => s.QueueMs, QueueMs(claim))
             .SetProperty(s => s.LeaseExpiresAt, (DateTime?)null)
             .SetProperty(s => s.FinishedAt, _ => DateTime.UtcNow), cancellationToken);
+        if (updated > 0)
+        {
+            await AnnounceFinishedAsync(claim.Id, cancellationToken);
+        }
+
         await FinishCalibrationIfNeededAsync(claim.Purpose, claim.Version.Id, cancellationToken);
         return updated > 0;
     }
@@ -218,6 +230,11 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
                 .SetProperty(s => s.Error, reason)
                 .SetProperty(s => s.LeaseExpiresAt, (DateTime?)null)
                 .SetProperty(s => s.FinishedAt, _ => DateTime.UtcNow), cancellationToken);
+        if (updated > 0)
+        {
+            await AnnounceFinishedAsync(id, cancellationToken);
+        }
+
         var run = await db.Submissions.AsNoTracking().Where(s => s.Id == id).Select(s => new { s.Purpose, s.ProblemVersionId }).SingleAsync(cancellationToken);
         await FinishCalibrationIfNeededAsync(run.Purpose, run.ProblemVersionId, cancellationToken);
         return updated > 0;
@@ -280,6 +297,10 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
             .ExecuteUpdateAsync(set => set.SetProperty(p => p.CurrentVersionId, versionId), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
+
+    /// <summary>Delivered by PostgreSQL when the surrounding transaction commits (at once outside one), never before.</summary>
+    private Task<int> AnnounceFinishedAsync(Guid id, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"SELECT pg_notify({FinishedChannel}, {id.ToString()})", cancellationToken);
 
     /// <summary>Program output may hold NUL characters, which PostgreSQL text cannot store.</summary>
     private static string? ForText(string? text) => text?.Replace('\0', '\uFFFD');

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Judge.Api.Auth;
+using Judge.Api.Batches;
 using Judge.Api.Commands;
 using Judge.Api.Health;
 using Judge.Api.Languages;
@@ -81,6 +82,7 @@ public static class ApiServiceCollectionExtensions
         _ = app.Services.GetRequiredService<ApiMetrics>(); // its queue gauges exist before the first submission
         app.MapProblemsApi();
         app.MapSubmissionsApi();
+        app.MapBatchesApi();
         app.MapLanguagesApi();
         app.MapWorkersApi();
         return app;

@@ -1,4 +1,5 @@
 using System.Text;
+using Judge.Data.Batches;
 using Judge.Data.Keys;
 using Judge.Data.Problems;
 using Judge.Data.Storage;
@@ -37,9 +38,12 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
 
     public DbSet<WorkerHeartbeat> WorkerHeartbeats => Set<WorkerHeartbeat>();
 
+    public DbSet<Batch> Batches => Set<Batch>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<ApiKey>(e => e.ToTable("api_keys"));
+        modelBuilder.Entity<Batch>(e => e.ToTable("batches"));
 
         modelBuilder.Entity<Problem>(e =>
         {

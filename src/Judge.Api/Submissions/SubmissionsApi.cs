@@ -120,11 +120,14 @@ public static class SubmissionsApi
     private static async Task<Results<Ok<SubmissionResponse>, ValidationProblem, ProblemHttpResult>> GetAsync(
         Guid id, int? wait, HttpContext http, JudgeDbContext db, SubmissionWaiters waiters, CancellationToken cancellationToken)
     {
-        var errors = new ValidationErrors();
-        errors.Range("wait", wait, 0, MaxWaitSeconds, "seconds");
-        if (errors.Any)
+        if (wait is not null)
         {
-            return errors.ToProblem();
+            var errors = new ValidationErrors();
+            errors.Range("wait", wait, 0, MaxWaitSeconds, "seconds");
+            if (errors.Any)
+            {
+                return errors.ToProblem();
+            }
         }
 
         var caller = Caller.From(http.User);

@@ -83,7 +83,7 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
             return submission switch
             {
                 null => new ClaimResult(ClaimStatus.NotFound),
-                { Status: SubmissionStatus.Done } => new ClaimResult(ClaimStatus.AlreadyDone),
+                { Status: SubmissionStatus.Done or SubmissionStatus.Cancelled } => new ClaimResult(ClaimStatus.AlreadyDone),
                 _ => new ClaimResult(ClaimStatus.HeldElsewhere, LeaseExpiresAt: submission.LeaseExpiresAt),
             };
         }
@@ -238,6 +238,35 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
         var run = await db.Submissions.AsNoTracking().Where(s => s.Id == id).Select(s => new { s.Purpose, s.ProblemVersionId }).SingleAsync(cancellationToken);
         await FinishCalibrationIfNeededAsync(run.Purpose, run.ProblemVersionId, cancellationToken);
         return updated > 0;
+    }
+
+    /// <summary>
+    /// Cancels a batch: its submissions no worker has claimed end as Cancelled (a command still on its way finds them
+    /// final and is dropped); those being judged finish. False when it was cancelled already.
+    /// </summary>
+    public async Task<bool> CancelBatchAsync(Guid batchId, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var cancelled = await db.Batches.Where(b => b.Id == batchId && b.CancelledAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(b => b.CancelledAt, _ => DateTime.UtcNow), cancellationToken);
+        if (cancelled == 0)
+        {
+            return false;
+        }
+
+        var ended = await db.Submissions.Where(s => s.BatchId == batchId && s.Status == SubmissionStatus.Queued)
+            .Select(s => s.Id).ToListAsync(cancellationToken);
+        await db.Submissions.Where(s => s.BatchId == batchId && s.Status == SubmissionStatus.Queued)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(s => s.Status, SubmissionStatus.Cancelled)
+                .SetProperty(s => s.FinishedAt, _ => DateTime.UtcNow), cancellationToken);
+        foreach (var id in ended)
+        {
+            await AnnounceFinishedAsync(id, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     private Task FinishCalibrationIfNeededAsync(SubmissionPurpose purpose, Guid versionId, CancellationToken cancellationToken) =>

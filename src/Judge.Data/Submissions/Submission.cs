@@ -2,12 +2,15 @@ using Judge.Grading.Verdicts;
 
 namespace Judge.Data.Submissions;
 
-/// <summary>Stored by name (Queued, Judging, Done).</summary>
+/// <summary>Stored by name (Queued, Judging, Done, Cancelled).</summary>
 public enum SubmissionStatus
 {
     Queued,
     Judging,
     Done,
+
+    /// <summary>Its batch was cancelled before a worker claimed it: never judged, no verdict.</summary>
+    Cancelled,
 }
 
 /// <summary>The queue a submission waits in; stored and shown kebab-case (interactive, batch).</summary>
@@ -39,6 +42,11 @@ public sealed class Submission
     public required string Language { get; set; }
 
     public required string Source { get; set; }
+
+    /// <summary>The batch it was submitted in, if any, and its label there (the student's).</summary>
+    public Guid? BatchId { get; set; }
+
+    public string? Label { get; set; }
 
     public Lane Lane { get; set; } = Lane.Interactive;
 

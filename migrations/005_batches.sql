@@ -1,0 +1,23 @@
+-- Schema 5: batches. A teacher's class of solutions to one problem, judged in the batch lane: a batch's submissions
+-- carry its id and each its label (the student). Its state is derived, not stored: expanding until expanded_at, then
+-- judging until every submission has ended, then done; cancelled once cancelled_at is set, which ends the submissions
+-- not yet claimed as Cancelled (never judged, no verdict).
+CREATE TABLE batches (
+    id                  uuid PRIMARY KEY,
+    api_key_id          uuid NOT NULL REFERENCES api_keys (id),
+    problem_id          uuid NOT NULL REFERENCES problems (id),
+    problem_version_id  uuid NOT NULL REFERENCES problem_versions (id),
+    item_count          integer NOT NULL CHECK (item_count > 0),
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    expanded_at         timestamptz,
+    cancelled_at        timestamptz
+);
+
+CREATE INDEX batches_by_key ON batches (api_key_id, created_at DESC);
+
+ALTER TABLE submissions ADD COLUMN batch_id uuid REFERENCES batches (id);
+ALTER TABLE submissions ADD COLUMN label text;
+CREATE INDEX submissions_by_batch ON submissions (batch_id) WHERE batch_id IS NOT NULL;
+
+ALTER TABLE submissions DROP CONSTRAINT submissions_status_check;
+ALTER TABLE submissions ADD CONSTRAINT submissions_status_check CHECK (status IN ('Queued', 'Judging', 'Done', 'Cancelled'));

@@ -1,0 +1,164 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Judge.Data.Submissions;
+using Microsoft.EntityFrameworkCore;
+
+namespace Judge.Fleet.IntegrationTests;
+
+/// <summary>Integration tests of batches through the real API, PostgreSQL, RabbitMQ's batch lane and a worker.</summary>
+[Collection(Fleet.Name)]
+public sealed class BatchTests(FleetFixture fleet)
+{
+    private const string WrongPython = "a, b = map(int, input().split())\nprint(a - b)\n";
+    private const string BrokenC = "int main(void) { return 0 }\n";
+    private const string CrashingPython = "raise SystemExit(3)\n";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_batch_is_judged_in_the_batch_lane_and_its_results_come_as_json_and_as_csv()
+    {
+        var batch = await CreateAsync(fleet.AliceKey,
+            ("alice", "python", Problems.SumPython), ("bob", "python", WrongPython), ("carol", "c", BrokenC), ("dave", "python", CrashingPython),
+            ("erin, \"the\" second", "python", Problems.SumPython));
+
+        var done = await WaitUntilDoneAsync(batch);
+
+        Assert.Equal("done", done.GetProperty("status").GetString());
+        Assert.Equal(5, done.GetProperty("total").GetInt32());
+        Assert.Equal(5, done.GetProperty("byStatus").GetProperty("Done").GetInt32());
+        var byVerdict = done.GetProperty("byVerdict");
+        Assert.Equal(2, byVerdict.GetProperty("Accepted").GetInt32());
+        Assert.Equal(1, byVerdict.GetProperty("WrongAnswer").GetInt32());
+        Assert.Equal(1, byVerdict.GetProperty("CompilationError").GetInt32());
+        Assert.Equal(1, byVerdict.GetProperty("RuntimeError").GetInt32());
+        Assert.True(done.GetProperty("judgedPerSecond").GetDouble() > 0);
+        Assert.Equal(0, done.GetProperty("etaSeconds").GetDouble());
+
+        var expected = new Dictionary<string, string>
+        {
+            ["alice"] = "Accepted", ["bob"] = "WrongAnswer", ["carol"] = "CompilationError", ["dave"] = "RuntimeError", ["erin, \"the\" second"] = "Accepted",
+        };
+        var results = await fleet.Client(fleet.AliceKey).GetFromJsonAsync<JsonElement>($"/api/batches/{batch}/results", FleetFixture.Json, Ct);
+        var rows = results.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(expected, rows.ToDictionary(r => r.GetProperty("label").GetString()!, r => r.GetProperty("verdict").GetString()!));
+        var lanes = await fleet.WithDbAsync(db => db.Submissions.Where(s => s.BatchId == batch).Select(s => s.Lane).Distinct().ToListAsync());
+        Assert.Equal([Lane.Batch], lanes);
+
+        var csv = await CsvAsync(batch);
+        Assert.Equal(csv, await fleet.Client(fleet.AliceKey).GetStringAsync(new Uri($"/api/batches/{batch}/results.csv", UriKind.Relative), Ct));
+        var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("label,submission,language,status,verdict,score,max_score,", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith(",max_cpu_ms,peak_memory_bytes,failing_test", lines[0], StringComparison.Ordinal);
+        Assert.Equal(6, lines.Length);
+        Assert.Contains(lines, l => l.StartsWith("bob,", StringComparison.Ordinal) && l.Contains(",Done,WrongAnswer,", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("\"erin, \"\"the\"\" second\",", StringComparison.Ordinal) && l.Contains(",Done,Accepted,1,1,", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_batch_ends_what_has_not_started_and_nothing_is_judged_after()
+    {
+        await fleet.StopWorkerAsync();
+        Guid batch;
+        JsonElement cancelled;
+        try
+        {
+            batch = await CreateAsync(fleet.AliceKey, ("a", "python", Problems.SumPython), ("b", "python", Problems.SumPython), ("c", "python", Problems.SumPython));
+            using var response = await fleet.Client(fleet.AliceKey).PostAsync(new Uri($"/api/batches/{batch}/cancel", UriKind.Relative), null, Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            cancelled = await response.Content.ReadFromJsonAsync<JsonElement>(FleetFixture.Json, Ct);
+        }
+        finally
+        {
+            await fleet.StartWorkerAsync();
+        }
+
+        Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
+        Assert.Equal(3, cancelled.GetProperty("byStatus").GetProperty("Cancelled").GetInt32());
+        Assert.Equal(0, cancelled.GetProperty("byStatus").GetProperty("Queued").GetInt32());
+
+        // The worker is back: the three commands still queued find their submissions final and judge nothing.
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+        var states = await fleet.WithDbAsync(db => db.Submissions.Where(s => s.BatchId == batch).Select(s => new { s.Status, s.Attempt }).ToListAsync());
+        Assert.All(states, s => Assert.Equal((SubmissionStatus.Cancelled, 0), (s.Status, s.Attempt)));
+    }
+
+    [Fact]
+    public async Task Another_keys_batch_is_not_found()
+    {
+        var batch = await CreateAsync(fleet.AliceKey, ("only", "python", Problems.SumPython));
+        var bob = fleet.Client(fleet.BobKey);
+
+        using var get = await bob.GetAsync(new Uri($"/api/batches/{batch}", UriKind.Relative), Ct);
+        using var results = await bob.GetAsync(new Uri($"/api/batches/{batch}/results", UriKind.Relative), Ct);
+        using var cancel = await bob.PostAsync(new Uri($"/api/batches/{batch}/cancel", UriKind.Relative), null, Ct);
+
+        Assert.Equal([HttpStatusCode.NotFound, HttpStatusCode.NotFound, HttpStatusCode.NotFound], new[] { get.StatusCode, results.StatusCode, cancel.StatusCode });
+        await WaitUntilDoneAsync(batch);
+    }
+
+    [Fact]
+    public async Task A_bad_batch_is_refused_naming_each_bad_item_field()
+    {
+        using var empty = await fleet.Client(fleet.AliceKey).PostAsJsonAsync("/api/batches", new { problem = "sum", items = Array.Empty<object>() }, Ct);
+        using var bad = await fleet.Client(fleet.AliceKey).PostAsJsonAsync("/api/batches", new
+        {
+            problem = "sum",
+            items = new object[]
+            {
+                new { label = "x", language = "python", source = Problems.SumPython },
+                new { label = "x", language = "cobol", source = "" },
+            },
+        }, Ct);
+
+        Assert.True((await ErrorsAsync(empty)).TryGetProperty("items", out _));
+        var errors = await ErrorsAsync(bad);
+        Assert.True(errors.TryGetProperty("items[1].label", out _), errors.ToString());
+        Assert.True(errors.TryGetProperty("items[1].language", out _), errors.ToString());
+        Assert.True(errors.TryGetProperty("items[1].source", out _), errors.ToString());
+        Assert.False(errors.TryGetProperty("items[0].label", out _), errors.ToString());
+    }
+
+    private async Task<Guid> CreateAsync(string key, params (string Label, string Language, string Source)[] items)
+    {
+        using var response = await fleet.Client(key).PostAsJsonAsync("/api/batches",
+            new { problem = "sum", items = items.Select(i => new { label = i.Label, language = i.Language, source = i.Source }) }, Ct);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(FleetFixture.Json, Ct);
+        Assert.Equal($"/api/batches/{body.GetProperty("id").GetGuid()}", response.Headers.Location!.ToString());
+        return body.GetProperty("id").GetGuid();
+    }
+
+    private async Task<JsonElement> WaitUntilDoneAsync(Guid batch)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        while (true)
+        {
+            var state = await fleet.Client(fleet.AliceKey).GetFromJsonAsync<JsonElement>($"/api/batches/{batch}", FleetFixture.Json, deadline.Token);
+            if (state.GetProperty("status").GetString() == "done")
+            {
+                return state;
+            }
+
+            await Task.Delay(200, deadline.Token);
+        }
+    }
+
+    private async Task<string> CsvAsync(Guid batch)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/batches/{batch}/results");
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
+        using var response = await fleet.Client(fleet.AliceKey).SendAsync(request, Ct);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        return await response.Content.ReadAsStringAsync(Ct);
+    }
+
+    private static async Task<JsonElement> ErrorsAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        return problem.GetProperty("errors");
+    }
+}

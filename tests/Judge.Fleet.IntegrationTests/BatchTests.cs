@@ -100,6 +100,47 @@ public sealed class BatchTests(FleetFixture fleet)
     }
 
     [Fact]
+    public async Task A_rejudge_after_a_new_version_reports_exactly_the_submissions_whose_verdict_changed_and_keeps_the_originals()
+    {
+        var slug = "rejudge-" + Guid.NewGuid().ToString("N")[..8];
+        var first = FleetFixture.Package("name: Echo\n", ("data/secret/1.in", "1\n"), ("data/secret/1.ans", "1\n"), (".timelimit", "2"));
+        await fleet.CreatePackageAsync(first, slug);
+        var batch = await CreateAsync(fleet.AliceKey, slug,
+            ("echoes", "python", "print(input())\n"), ("always-one", "python", "print(1)\n"), ("always-two", "python", "print(2)\n"));
+        await WaitUntilDoneAsync(batch);
+        var before = await fleet.WithDbAsync(db => db.Submissions.AsNoTracking().Where(s => s.BatchId == batch).ToDictionaryAsync(s => s.Label!, s => (s.Verdict, s.FinishedAt)));
+
+        // Version 2 adds a test "always-one" fails; "echoes" passes both, "always-two" fails both.
+        await fleet.CreatePackageAsync([.. first, ("data/secret/2.in", "2\n"), ("data/secret/2.ans", "2\n")], slug);
+        using var response = await fleet.Client(fleet.AliceKey).PostAsJsonAsync($"/api/problems/{slug}/rejudge", new { batch }, Ct);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var rejudge = (await response.Content.ReadFromJsonAsync<JsonElement>(FleetFixture.Json, Ct)).GetProperty("id").GetGuid();
+        var done = await WaitUntilDoneAsync(rejudge);
+
+        Assert.Equal("rejudge", done.GetProperty("kind").GetString());
+        Assert.Equal(2, done.GetProperty("problem").GetProperty("version").GetInt32());
+        var rows = (await fleet.Client(fleet.AliceKey).GetFromJsonAsync<JsonElement>($"/api/batches/{rejudge}/results", FleetFixture.Json, Ct))
+            .GetProperty("items").EnumerateArray().ToDictionary(r => r.GetProperty("label").GetString()!);
+        Assert.Equal(["always-one"], rows.Where(r => r.Value.GetProperty("changed").GetBoolean()).Select(r => r.Key));
+        Assert.Equal(("Accepted", "WrongAnswer"), (rows["always-one"].GetProperty("originalVerdict").GetString(), rows["always-one"].GetProperty("verdict").GetString()));
+        Assert.Equal(("WrongAnswer", "WrongAnswer"), (rows["always-two"].GetProperty("originalVerdict").GetString(), rows["always-two"].GetProperty("verdict").GetString()));
+        var csv = await CsvAsync(rejudge);
+        Assert.EndsWith(",original_submission,original_verdict,original_score,changed", csv.Split("\r\n")[0], StringComparison.Ordinal);
+        Assert.Contains(csv.Split("\r\n"), l => l.StartsWith("always-one,", StringComparison.Ordinal) && l.EndsWith(",Accepted,1,yes", StringComparison.Ordinal));
+
+        var after = await fleet.WithDbAsync(db => db.Submissions.AsNoTracking().Where(s => s.BatchId == batch).ToDictionaryAsync(s => s.Label!, s => (s.Verdict, s.FinishedAt)));
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public async Task A_rejudge_that_matches_nothing_is_refused_naming_the_filter()
+    {
+        using var response = await fleet.Client(fleet.AliceKey).PostAsJsonAsync("/api/problems/sum/rejudge", new { verdict = "OutputLimitExceeded", version = 999 }, Ct);
+
+        Assert.True((await ErrorsAsync(response)).TryGetProperty("submissions", out _));
+    }
+
+    [Fact]
     public async Task A_bad_batch_is_refused_naming_each_bad_item_field()
     {
         using var empty = await fleet.Client(fleet.AliceKey).PostAsJsonAsync("/api/batches", new { problem = "sum", items = Array.Empty<object>() }, Ct);
@@ -121,10 +162,12 @@ public sealed class BatchTests(FleetFixture fleet)
         Assert.False(errors.TryGetProperty("items[0].label", out _), errors.ToString());
     }
 
-    private async Task<Guid> CreateAsync(string key, params (string Label, string Language, string Source)[] items)
+    private Task<Guid> CreateAsync(string key, params (string Label, string Language, string Source)[] items) => CreateAsync(key, "sum", items);
+
+    private async Task<Guid> CreateAsync(string key, string problem, params (string Label, string Language, string Source)[] items)
     {
         using var response = await fleet.Client(key).PostAsJsonAsync("/api/batches",
-            new { problem = "sum", items = items.Select(i => new { label = i.Label, language = i.Language, source = i.Source }) }, Ct);
+            new { problem, items = items.Select(i => new { label = i.Label, language = i.Language, source = i.Source }) }, Ct);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(FleetFixture.Json, Ct);
         Assert.Equal($"/api/batches/{body.GetProperty("id").GetGuid()}", response.Headers.Location!.ToString());

@@ -8,9 +8,11 @@ using Judge.Api.Validation;
 using Judge.Data;
 using Judge.Data.Batches;
 using Judge.Data.Lifecycle;
+using Judge.Data.Problems;
 using Judge.Data.Storage;
 using Judge.Data.Submissions;
 using Judge.Grading.Languages;
+using Judge.Grading.Verdicts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -21,15 +23,19 @@ public sealed record BatchItemRequest(string? Label, string? Language, string? S
 
 public sealed record CreateBatchRequest(string? Problem, IReadOnlyList<BatchItemRequest?>? Items);
 
+/// <summary>Which of a problem's judged submissions to judge again; none given: all of them.</summary>
+public sealed record RejudgeRequest(string? Verdict, IReadOnlyList<Guid>? Submissions, int? Version, Guid? Batch, int? TargetVersion);
+
 public sealed record BatchResponse(
-    Guid Id, ProblemRef Problem, string Status, int Total, IReadOnlyDictionary<string, int> ByStatus, IReadOnlyDictionary<string, int> ByVerdict,
+    Guid Id, ProblemRef Problem, string Kind, string Status, int Total, IReadOnlyDictionary<string, int> ByStatus, IReadOnlyDictionary<string, int> ByVerdict,
     double? JudgedPerSecond, double? EtaSeconds, DateTime CreatedAt, DateTime? FinishedAt, DateTime? CancelledAt);
 
 public sealed record BatchResultRow(
     string Label, Guid SubmissionId, string Language, string Status, string? Verdict, double? Score, double? MaxScore,
-    IReadOnlyDictionary<string, double> GroupScores, int? MaxCpuMs, long? PeakMemoryBytes, int? FailingTest);
+    IReadOnlyDictionary<string, double> GroupScores, int? MaxCpuMs, long? PeakMemoryBytes, int? FailingTest,
+    Guid? OriginalSubmissionId, string? OriginalVerdict, double? OriginalScore, bool? Changed);
 
-public sealed record BatchResults(Guid BatchId, string Status, IReadOnlyList<BatchResultRow> Items);
+public sealed record BatchResults(Guid BatchId, string Kind, string Status, IReadOnlyList<BatchResultRow> Items);
 
 /// <summary>
 /// Batches: a class's solutions to one problem, submitted in one request and judged in the batch lane, with progress,
@@ -42,6 +48,8 @@ public static class BatchesApi
 
     private const int MaxLabelLength = 200;
 
+    private static readonly string[] RejudgeColumns = ["original_submission", "original_verdict", "original_score", "changed"];
+
     public static RouteGroupBuilder MapBatchesApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/batches").WithTags("Batches").RequireAuthorization();
@@ -53,6 +61,9 @@ public static class BatchesApi
         group.MapGet("/{id:guid}/results.csv", (Guid id, HttpContext http, JudgeDbContext db, CancellationToken ct) => ResultsAsync(id, http, db, csv: true, ct))
             .WithSummary("The results as CSV.");
         group.MapPost("/{id:guid}/cancel", CancelAsync).WithSummary("Ends what has not started as Cancelled; what is being judged finishes.");
+        app.MapPost("/api/problems/{problem}/rejudge", RejudgeAsync).WithTags("Batches").RequireAuthorization()
+            .WithSummary("Judge copies of a problem's submissions (all, one verdict, a list, a version, a batch) against its current version or one named, " +
+                "as a batch whose results put the old verdict and score beside the new; the originals stay as they were.");
         return group;
     }
 
@@ -120,30 +131,140 @@ public static class BatchesApi
                 detail: $"Problem '{request.Problem}' has no judgeable version yet: its time limit is being derived from its accepted submissions.");
         }
 
-        var now = DateTime.UtcNow;
-        var batch = new Batch
-        {
-            Id = Guid.CreateVersion7(),
-            ApiKeyId = Caller.From(http.User).KeyId,
-            ProblemId = problem.Id,
-            ProblemVersionId = problem.CurrentVersionId.Value,
-            ItemCount = items.Count,
-            CreatedAt = now,
-            ExpandedAt = now,
-        };
         var submissions = items.Select(item => new Submission
         {
             Id = Guid.CreateVersion7(),
-            ApiKeyId = batch.ApiKeyId,
             ProblemId = problem.Id,
-            ProblemVersionId = batch.ProblemVersionId,
-            BatchId = batch.Id,
             Label = item!.Label,
             Language = LanguageRegistry.Get(item.Language!).Id,
             Source = item.Source!,
             Lane = Lane.Batch,
-            CreatedAt = now,
         }).ToList();
+        var batch = await StartAsync(db, sender, Caller.From(http.User).KeyId, problem.Id, problem.CurrentVersionId.Value, rejudge: false, submissions, cancellationToken);
+        return TypedResults.Created($"/api/batches/{batch.Id}", await DescribeAsync(db, batch, new ProblemRef(problem.Id, problem.Slug, problem.Number), cancellationToken));
+    }
+
+    private static async Task<Results<Created<BatchResponse>, ValidationProblem, ProblemHttpResult>> RejudgeAsync(
+        string problem, RejudgeRequest? request, HttpContext http, JudgeDbContext db, JudgeCommandSender sender, CancellationToken cancellationToken)
+    {
+        request ??= new RejudgeRequest(null, null, null, null, null);
+        var errors = new ValidationErrors();
+        Verdict? verdict = null;
+        if (request.Verdict is not null)
+        {
+            if (Enum.GetNames<Verdict>().Contains(request.Verdict, StringComparer.Ordinal))
+            {
+                verdict = Enum.Parse<Verdict>(request.Verdict);
+            }
+            else
+            {
+                errors.Add("verdict", $"Unknown verdict '{request.Verdict}'. Known: {string.Join(", ", Enum.GetNames<Verdict>())}.");
+            }
+        }
+
+        if (request.Version is < 1)
+        {
+            errors.Add("version", $"'version' starts at 1; got {request.Version}.");
+        }
+
+        if (request.Submissions is { Count: > MaxItems })
+        {
+            errors.Add("submissions", $"'submissions' may name at most {MaxItems}; got {request.Submissions.Count}.");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var found = await ProblemsApi.Find(db.Problems.AsNoTracking(), problem).Select(p => new { p.Id, p.Slug, p.CurrentVersionId }).SingleOrDefaultAsync(cancellationToken);
+        if (found is null)
+        {
+            return ProblemsApi.NotFound(problem);
+        }
+
+        var versions = db.ProblemVersions.AsNoTracking().Where(v => v.ProblemId == found.Id);
+        var target = request.TargetVersion is { } number
+            ? await versions.Where(v => v.Number == number).Select(v => new { v.Id, v.Number, v.Status }).SingleOrDefaultAsync(cancellationToken)
+            : await versions.Where(v => v.Id == found.CurrentVersionId).Select(v => new { v.Id, v.Number, v.Status }).SingleOrDefaultAsync(cancellationToken);
+        if (target is null || target.Status != VersionStatus.Ready)
+        {
+            errors.Add("targetVersion", request.TargetVersion is null
+                ? $"Problem '{problem}' has no judgeable version yet."
+                : $"Problem '{problem}' has no judgeable version {request.TargetVersion}.");
+            return errors.ToProblem();
+        }
+
+        var caller = Caller.From(http.User);
+        var originals = db.Submissions.AsNoTracking()
+            .Where(s => s.ProblemId == found.Id && s.Status == SubmissionStatus.Done && s.Purpose == SubmissionPurpose.Judge)
+            .Where(s => caller.IsAdmin || s.ApiKeyId == caller.KeyId);
+        // Copies are judged again only when named: "all" means the submissions people made.
+        originals = request.Submissions is { } ids ? originals.Where(s => ids.Contains(s.Id)) : originals.Where(s => s.OriginalSubmissionId == null);
+        if (verdict is not null)
+        {
+            originals = originals.Where(s => s.Verdict == verdict);
+        }
+
+        if (request.Version is { } judgedOn)
+        {
+            originals = originals.Where(s => versions.Any(v => v.Id == s.ProblemVersionId && v.Number == judgedOn));
+        }
+
+        if (request.Batch is { } batchId)
+        {
+            originals = originals.Where(s => s.BatchId == batchId);
+        }
+
+        var chosen = await originals.OrderBy(s => s.CreatedAt).Take(MaxItems + 1)
+            .Select(s => new { s.Id, s.Label, s.Language, s.Source }).ToListAsync(cancellationToken);
+        if (chosen.Count is 0 or > MaxItems)
+        {
+            errors.Add("submissions", chosen.Count == 0
+                ? "No judged submission of this problem matches the filter."
+                : $"More than {MaxItems} submissions match; narrow the filter (verdict, version, batch or a list).");
+            return errors.ToProblem();
+        }
+
+        var copies = chosen.Select(o => new Submission
+        {
+            Id = Guid.CreateVersion7(),
+            ProblemId = found.Id,
+            Label = o.Label ?? o.Id.ToString(),
+            Language = o.Language,
+            Source = o.Source,
+            Lane = Lane.Batch,
+            OriginalSubmissionId = o.Id,
+        }).ToList();
+        var batch = await StartAsync(db, sender, caller.KeyId, found.Id, target.Id, rejudge: true, copies, cancellationToken);
+        return TypedResults.Created($"/api/batches/{batch.Id}", await DescribeAsync(db, batch, new ProblemRef(found.Id, found.Slug, target.Number), cancellationToken));
+    }
+
+    /// <summary>Stores a batch and its submissions in one transaction, then sends their commands to the batch lane.</summary>
+    private static async Task<Batch> StartAsync(
+        JudgeDbContext db, JudgeCommandSender sender, Guid keyId, Guid problemId, Guid versionId, bool rejudge, List<Submission> submissions,
+        CancellationToken cancellationToken)
+    {
+        var now = DateTime.UtcNow;
+        var batch = new Batch
+        {
+            Id = Guid.CreateVersion7(),
+            ApiKeyId = keyId,
+            ProblemId = problemId,
+            ProblemVersionId = versionId,
+            ItemCount = submissions.Count,
+            Rejudge = rejudge,
+            CreatedAt = now,
+            ExpandedAt = now,
+        };
+        foreach (var submission in submissions)
+        {
+            submission.ApiKeyId = keyId;
+            submission.ProblemVersionId = versionId;
+            submission.BatchId = batch.Id;
+            submission.CreatedAt = now;
+        }
+
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             db.Batches.Add(batch);
@@ -159,8 +280,7 @@ public static class BatchesApi
             await sender.SendAsync(submission.Id, submission.Lane, cancellationToken);
         }
 
-        var location = $"/api/batches/{batch.Id}";
-        return TypedResults.Created(location, await DescribeAsync(db, batch, new ProblemRef(problem.Id, problem.Slug, problem.Number), cancellationToken));
+        return batch;
     }
 
     private static async Task<Results<Ok<BatchResponse>, ProblemHttpResult>> GetAsync(Guid id, HttpContext http, JudgeDbContext db, CancellationToken cancellationToken)
@@ -199,29 +319,34 @@ public static class BatchesApi
                 MaxCpuMs = s.TestResults.Max(r => (int?)(r.NormalizedCpuMs ?? r.CpuMs)),
                 PeakMemoryBytes = s.TestResults.Max(r => (long?)r.MemoryBytes),
                 Groups = s.GroupResults.Select(g => new { g.GroupId, g.Score }).ToList(),
+                s.OriginalSubmissionId,
+                Original = db.Submissions.Where(o => o.Id == s.OriginalSubmissionId).Select(o => new { o.Verdict, o.Score }).FirstOrDefault(),
             })
             .ToListAsync(cancellationToken);
         var items = rows.Select(r => new BatchResultRow(
             r.Label ?? "", r.Id, r.Language, r.Status.ToString(), r.Verdict?.ToString(), r.Score, r.MaxScore,
             r.Groups.Where(g => groupNames.ContainsKey(g.GroupId)).ToDictionary(g => groupNames[g.GroupId], g => g.Score, StringComparer.Ordinal),
-            r.MaxCpuMs, r.PeakMemoryBytes, r.FailingTest)).ToList();
+            r.MaxCpuMs, r.PeakMemoryBytes, r.FailingTest, r.OriginalSubmissionId, r.Original?.Verdict?.ToString(), r.Original?.Score,
+            r.OriginalSubmissionId is null || r.Status != SubmissionStatus.Done ? null
+                : r.Verdict != r.Original?.Verdict || Math.Abs((r.Score ?? 0) - (r.Original?.Score ?? 0)) > 1e-9)).ToList();
         var unfinished = items.Count(i => i.Status is nameof(SubmissionStatus.Queued) or nameof(SubmissionStatus.Judging));
-        var results = new BatchResults(id, StoredName.Of(batch.StatusGiven(unfinished)), items);
-        return csv ? TypedResults.Text(Csv(results, [.. groupNames.Values.Distinct()]), "text/csv; charset=utf-8") : TypedResults.Ok(results);
+        var results = new BatchResults(id, Kind(batch), StoredName.Of(batch.StatusGiven(unfinished)), items);
+        return csv ? TypedResults.Text(Csv(results, [.. groupNames.Values.Distinct()], batch.Rejudge), "text/csv; charset=utf-8") : TypedResults.Ok(results);
     }
 
     /// <summary>RFC 4180: a header, a row per submission, fields quoted where they hold a comma, a quote or a line break.</summary>
-    private static string Csv(BatchResults results, IReadOnlyList<string> groups)
+    private static string Csv(BatchResults results, IReadOnlyList<string> groups, bool rejudge)
     {
         var csv = new StringBuilder();
         Line(["label", "submission", "language", "status", "verdict", "score", "max_score", .. groups.Select(g => $"group:{g}"), "max_cpu_ms",
-            "peak_memory_bytes", "failing_test"]);
+            "peak_memory_bytes", "failing_test", .. rejudge ? RejudgeColumns : []]);
         foreach (var row in results.Items)
         {
             Line([row.Label, row.SubmissionId.ToString(), row.Language, row.Status, row.Verdict, Number(row.Score), Number(row.MaxScore),
                 .. groups.Select(g => row.GroupScores.TryGetValue(g, out var score) ? Number(score) : null),
                 row.MaxCpuMs?.ToString(CultureInfo.InvariantCulture), row.PeakMemoryBytes?.ToString(CultureInfo.InvariantCulture),
-                row.FailingTest?.ToString(CultureInfo.InvariantCulture)]);
+                row.FailingTest?.ToString(CultureInfo.InvariantCulture),
+                .. rejudge ? new[] { row.OriginalSubmissionId?.ToString(), row.OriginalVerdict, Number(row.OriginalScore), row.Changed switch { true => "yes", false => "no", null => null } } : []]);
         }
 
         return csv.ToString();
@@ -252,11 +377,13 @@ public static class BatchesApi
         double? rate = judged > 0 && elapsed > 0 ? judged / elapsed : null;
         double? eta = status != BatchStatus.Judging ? 0 : rate is { } r ? unfinished / r : null;
         return new BatchResponse(
-            batch.Id, problem, StoredName.Of(status), batch.ItemCount, counts,
+            batch.Id, problem, Kind(batch), StoredName.Of(status), batch.ItemCount, counts,
             byVerdict.Where(v => v.Key is not null).ToDictionary(v => v.Key!.Value.ToString(), v => v.Count),
             rate is { } value ? Math.Round(value, 3) : null, eta is { } seconds ? Math.Round(seconds, 1) : null,
             batch.CreatedAt, unfinished == 0 && status is BatchStatus.Done or BatchStatus.Cancelled ? lastResult ?? batch.CancelledAt : null, batch.CancelledAt);
     }
+
+    private static string Kind(Batch batch) => batch.Rejudge ? "rejudge" : "batch";
 
     private static Task<ProblemRef> ProblemOfAsync(JudgeDbContext db, Batch batch, CancellationToken cancellationToken) =>
         db.ProblemVersions.AsNoTracking().Where(v => v.Id == batch.ProblemVersionId)

@@ -25,6 +25,9 @@ public sealed class Batch
 
     public int ItemCount { get; set; }
 
+    /// <summary>A rejudge: its submissions are copies of earlier ones, each naming its original.</summary>
+    public bool Rejudge { get; set; }
+
     public DateTime CreatedAt { get; set; }
 
     public DateTime? ExpandedAt { get; set; }

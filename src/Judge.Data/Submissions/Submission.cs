@@ -48,6 +48,9 @@ public sealed class Submission
 
     public string? Label { get; set; }
 
+    /// <summary>For a rejudge's copy: the submission it judges again, which stays as it was.</summary>
+    public Guid? OriginalSubmissionId { get; set; }
+
     public Lane Lane { get; set; } = Lane.Interactive;
 
     public SubmissionStatus Status { get; set; } = SubmissionStatus.Queued;

@@ -58,6 +58,22 @@ public sealed class BatchTests(FleetFixture fleet)
     }
 
     [Fact]
+    public async Task A_waiting_get_of_a_batch_answers_within_100_ms_of_its_last_result()
+    {
+        const string slow = "import time\ntime.sleep(0.5)\na, b = map(int, input().split())\nprint(a + b)\n";
+        var batch = await CreateAsync(fleet.AliceKey, ("first", "python", slow), ("second", "python", slow));
+
+        var asked = System.Diagnostics.Stopwatch.StartNew();
+        var done = await fleet.Client(fleet.AliceKey).GetFromJsonAsync<JsonElement>($"/api/batches/{batch}?wait=60", FleetFixture.Json, Ct);
+        var answeredAt = DateTime.UtcNow;
+
+        Assert.Equal("done", done.GetProperty("status").GetString());
+        Assert.True(asked.Elapsed > TimeSpan.FromSeconds(1), $"answered after {asked.Elapsed}");
+        var lag = answeredAt - done.GetProperty("finishedAt").GetDateTime().ToUniversalTime();
+        Assert.True(lag < TimeSpan.FromMilliseconds(100), $"answered {lag.TotalMilliseconds:0} ms after the last result was written");
+    }
+
+    [Fact]
     public async Task Cancelling_a_batch_ends_what_has_not_started_and_nothing_is_judged_after()
     {
         await fleet.StopWorkerAsync();

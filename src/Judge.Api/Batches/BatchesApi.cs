@@ -54,7 +54,8 @@ public static class BatchesApi
     {
         var group = app.MapGroup("/api/batches").WithTags("Batches").RequireAuthorization();
         group.MapPost("/", CreateAsync).WithSummary("Submit many labelled solutions to one problem; judged in the batch lane.");
-        group.MapGet("/{id:guid}", GetAsync).WithSummary("A batch's status, counts by status and verdict, judging rate and ETA.");
+        group.MapGet("/{id:guid}", GetAsync)
+            .WithSummary("A batch's status, counts by status and verdict, judging rate and ETA; with ?wait=N (seconds, at most 60) it answers once the batch has ended, or after N seconds.");
         group.MapGet("/{id:guid}/results", (Guid id, HttpContext http, JudgeDbContext db, CancellationToken ct) =>
                 ResultsAsync(id, http, db, http.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase)), ct))
             .WithSummary("A row per submission (label, verdict, score, group scores, max CPU, peak memory, failing test); CSV with Accept: text/csv.");
@@ -283,10 +284,41 @@ public static class BatchesApi
         return batch;
     }
 
-    private static async Task<Results<Ok<BatchResponse>, ProblemHttpResult>> GetAsync(Guid id, HttpContext http, JudgeDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<BatchResponse>, ValidationProblem, ProblemHttpResult>> GetAsync(
+        Guid id, int? wait, HttpContext http, JudgeDbContext db, SubmissionWaiters waiters, CancellationToken cancellationToken)
     {
+        if (wait is not null)
+        {
+            var errors = new ValidationErrors();
+            errors.Range("wait", wait, 0, SubmissionsApi.MaxWaitSeconds, "seconds");
+            if (errors.Any)
+            {
+                return errors.ToProblem();
+            }
+        }
+
         var batch = await Visible(db, Caller.From(http.User)).SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
-        return batch is null ? NotFound(id) : TypedResults.Ok(await DescribeAsync(db, batch, await ProblemOfAsync(db, batch, cancellationToken), cancellationToken));
+        if (batch is null)
+        {
+            return NotFound(id);
+        }
+
+        var problem = await ProblemOfAsync(db, batch, cancellationToken);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(wait ?? 0);
+        while (true)
+        {
+            // Registered before the read: each of its submissions that ends, and its cancellation, wake it.
+            using var registration = wait > 0 ? waiters.Register(id) : null;
+            batch = await db.Batches.AsNoTracking().SingleAsync(b => b.Id == id, cancellationToken);
+            var state = await DescribeAsync(db, batch, problem, cancellationToken);
+            var left = deadline - DateTime.UtcNow;
+            if (registration is null || state.FinishedAt is not null || left <= TimeSpan.Zero)
+            {
+                return TypedResults.Ok(state);
+            }
+
+            await registration.WaitAsync(left, cancellationToken);
+        }
     }
 
     private static async Task<Results<Ok<BatchResponse>, ProblemHttpResult>> CancelAsync(

@@ -22,7 +22,7 @@ public enum ClaimStatus
 /// <summary>A submission a worker holds the claim on, with what judging it needs.</summary>
 public sealed record ClaimedSubmission(
     Guid Id, int Attempt, Guid ProblemId, string Language, string Source, Lane Lane, SubmissionPurpose Purpose, DateTime CreatedAt,
-    DateTime JudgingStartedAt, ProblemVersion Version);
+    DateTime JudgingStartedAt, ProblemVersion Version, Guid? BatchId = null);
 
 public sealed record ClaimResult(ClaimStatus Status, ClaimedSubmission? Submission = null, DateTime? LeaseExpiresAt = null);
 
@@ -48,8 +48,9 @@ public interface IJudgingLifecycle
 public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLifecycleOptions> options) : IJudgingLifecycle
 {
     /// <summary>
-    /// The PostgreSQL channel on which every submission that becomes Done is announced (its id as the payload), when the
-    /// write commits: what a client waiting for a verdict listens on instead of polling.
+    /// The PostgreSQL channel on which every submission that becomes final is announced (its id as the payload), and its
+    /// batch's id too when it has one, when the write commits: what a client waiting for a verdict or a batch listens on
+    /// instead of polling.
     /// </summary>
     public const string FinishedChannel = "judge_submission_finished";
 
@@ -96,7 +97,7 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
             .SingleAsync(v => v.Id == submission.ProblemVersionId, cancellationToken);
         var claim = new ClaimedSubmission(
             submission.Id, submission.Attempt, submission.ProblemId, submission.Language, submission.Source, submission.Lane, submission.Purpose,
-            submission.CreatedAt, submission.JudgingStartedAt ?? DateTime.UtcNow, version);
+            submission.CreatedAt, submission.JudgingStartedAt ?? DateTime.UtcNow, version, submission.BatchId);
         if (claim.Attempt > _maxAttempts)
         {
             await FailAsync(claim, workerId,
@@ -164,7 +165,7 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
                 MaxScore = g.MaxScore,
             }));
             await db.SaveChangesAsync(cancellationToken);
-            await AnnounceFinishedAsync(claim.Id, cancellationToken);
+            await AnnounceFinishedAsync(claim.Id, claim.BatchId, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
@@ -184,7 +185,7 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
             .SetProperty(s => s.FinishedAt, _ => DateTime.UtcNow), cancellationToken);
         if (updated > 0)
         {
-            await AnnounceFinishedAsync(claim.Id, cancellationToken);
+            await AnnounceFinishedAsync(claim.Id, claim.BatchId, cancellationToken);
         }
 
         await FinishCalibrationIfNeededAsync(claim.Purpose, claim.Version.Id, cancellationToken);
@@ -230,12 +231,13 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
                 .SetProperty(s => s.Error, reason)
                 .SetProperty(s => s.LeaseExpiresAt, (DateTime?)null)
                 .SetProperty(s => s.FinishedAt, _ => DateTime.UtcNow), cancellationToken);
+        var run = await db.Submissions.AsNoTracking().Where(s => s.Id == id).Select(s => new { s.Purpose, s.ProblemVersionId, s.BatchId })
+            .SingleAsync(cancellationToken);
         if (updated > 0)
         {
-            await AnnounceFinishedAsync(id, cancellationToken);
+            await AnnounceFinishedAsync(id, run.BatchId, cancellationToken);
         }
 
-        var run = await db.Submissions.AsNoTracking().Where(s => s.Id == id).Select(s => new { s.Purpose, s.ProblemVersionId }).SingleAsync(cancellationToken);
         await FinishCalibrationIfNeededAsync(run.Purpose, run.ProblemVersionId, cancellationToken);
         return updated > 0;
     }
@@ -262,8 +264,10 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
                 .SetProperty(s => s.FinishedAt, _ => DateTime.UtcNow), cancellationToken);
         foreach (var id in ended)
         {
-            await AnnounceFinishedAsync(id, cancellationToken);
+            await AnnounceFinishedAsync(id, null, cancellationToken);
         }
+
+        await AnnounceFinishedAsync(batchId, null, cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
         return true;
@@ -328,8 +332,14 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
     }
 
     /// <summary>Delivered by PostgreSQL when the surrounding transaction commits (at once outside one), never before.</summary>
-    private Task<int> AnnounceFinishedAsync(Guid id, CancellationToken cancellationToken) =>
-        db.Database.ExecuteSqlAsync($"SELECT pg_notify({FinishedChannel}, {id.ToString()})", cancellationToken);
+    private async Task AnnounceFinishedAsync(Guid id, Guid? batchId, CancellationToken cancellationToken)
+    {
+        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({FinishedChannel}, {id.ToString()})", cancellationToken);
+        if (batchId is { } batch)
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({FinishedChannel}, {batch.ToString()})", cancellationToken);
+        }
+    }
 
     /// <summary>Program output may hold NUL characters, which PostgreSQL text cannot store.</summary>
     private static string? ForText(string? text) => text?.Replace('\0', '\uFFFD');

@@ -58,6 +58,33 @@ public sealed class BatchTests(FleetFixture fleet)
     }
 
     [Fact]
+    public async Task A_zip_of_one_file_per_student_is_a_batch_labelled_by_file_name_with_the_language_from_the_extension()
+    {
+        using var response = await PostZipAsync("sum",
+            ("alice.py", Problems.SumPython), ("bob.c", BrokenC), ("hand-ins/carol.py", WrongPython), ("__MACOSX/hand-ins/._carol.py", "\0"), (".DS_Store", "\0"));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var batch = (await response.Content.ReadFromJsonAsync<JsonElement>(FleetFixture.Json, Ct)).GetProperty("id").GetGuid();
+
+        await WaitUntilDoneAsync(batch);
+        var rows = (await fleet.Client(fleet.AliceKey).GetFromJsonAsync<JsonElement>($"/api/batches/{batch}/results", FleetFixture.Json, Ct))
+            .GetProperty("items").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("label").GetString()!, r => (r.GetProperty("language").GetString(), r.GetProperty("verdict").GetString()));
+
+        Assert.Equal(new Dictionary<string, (string?, string?)>
+        {
+            ["alice"] = ("python", "Accepted"), ["bob"] = ("c", "CompilationError"), ["carol"] = ("python", "WrongAnswer"),
+        }, rows);
+    }
+
+    [Fact]
+    public async Task A_zip_with_a_file_of_no_known_language_is_refused_naming_the_file()
+    {
+        using var response = await PostZipAsync("sum", ("alice.py", Problems.SumPython), ("notes.txt", "hello"));
+
+        Assert.True((await ErrorsAsync(response)).TryGetProperty("notes.txt", out _));
+    }
+
+    [Fact]
     public async Task A_waiting_get_of_a_batch_answers_within_100_ms_of_its_last_result()
     {
         const string slow = "import time\ntime.sleep(0.5)\na, b = map(int, input().split())\nprint(a + b)\n";
@@ -188,6 +215,23 @@ public sealed class BatchTests(FleetFixture fleet)
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(FleetFixture.Json, Ct);
         Assert.Equal($"/api/batches/{body.GetProperty("id").GetGuid()}", response.Headers.Location!.ToString());
         return body.GetProperty("id").GetGuid();
+    }
+
+    private async Task<HttpResponseMessage> PostZipAsync(string problem, params (string Path, string Content)[] files)
+    {
+        using var zip = new MemoryStream();
+        using (var archive = new System.IO.Compression.ZipArchive(zip, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (path, content) in files)
+            {
+                await using var entry = await archive.CreateEntry(path).OpenAsync(Ct);
+                await entry.WriteAsync(System.Text.Encoding.UTF8.GetBytes(content), Ct);
+            }
+        }
+
+        using var body = new ByteArrayContent(zip.ToArray());
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
+        return await fleet.Client(fleet.AliceKey).PostAsync(new Uri($"/api/batches?problem={problem}", UriKind.Relative), body, Ct);
     }
 
     private async Task<JsonElement> WaitUntilDoneAsync(Guid batch)

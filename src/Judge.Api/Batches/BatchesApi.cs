@@ -12,6 +12,7 @@ using Judge.Data.Problems;
 using Judge.Data.Storage;
 using Judge.Data.Submissions;
 using Judge.Grading.Languages;
+using Judge.Grading.Packages;
 using Judge.Grading.Verdicts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -46,6 +47,9 @@ public static class BatchesApi
     /// <summary>The most submissions one batch may hold.</summary>
     public const int MaxItems = 2000;
 
+    /// <summary>The largest upload: a zip of <see cref="MaxItems"/> sources of the API's largest size fits.</summary>
+    private const long MaxUploadBytes = 128L << 20;
+
     private const int MaxLabelLength = 200;
 
     private static readonly string[] RejudgeColumns = ["original_submission", "original_verdict", "original_score", "changed"];
@@ -53,7 +57,11 @@ public static class BatchesApi
     public static RouteGroupBuilder MapBatchesApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/batches").WithTags("Batches").RequireAuthorization();
-        group.MapPost("/", CreateAsync).WithSummary("Submit many labelled solutions to one problem; judged in the batch lane.");
+        group.MapPost("/", CreateAsync)
+            .Accepts<CreateBatchRequest>("application/json", "application/zip")
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxUploadBytes))
+            .WithSummary("Submit many labelled solutions to one problem, judged in the batch lane: JSON {problem, items}, or a zip of one file per " +
+                "student with ?problem= (the file name without its extension is the label; the extension gives the language).");
         group.MapGet("/{id:guid}", GetAsync)
             .WithSummary("A batch's status, counts by status and verdict, judging rate and ETA; with ?wait=N (seconds, at most 60) it answers once the batch has ended, or after N seconds.");
         group.MapGet("/{id:guid}/results", (Guid id, HttpContext http, JudgeDbContext db, CancellationToken ct) =>
@@ -69,9 +77,33 @@ public static class BatchesApi
     }
 
     private static async Task<Results<Created<BatchResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        CreateBatchRequest request, HttpContext http, JudgeDbContext db, JudgeCommandSender sender, IOptions<ApiOptions> options,
-        CancellationToken cancellationToken)
+        HttpContext http, string? problem, JudgeDbContext db, JudgeCommandSender sender, IOptions<ApiOptions> options, CancellationToken cancellationToken)
     {
+        CreateBatchRequest request;
+        if (http.Request.HasJsonContentType())
+        {
+            try
+            {
+                request = await http.Request.ReadFromJsonAsync<CreateBatchRequest>(cancellationToken) ?? new CreateBatchRequest(null, null);
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                var invalid = new ValidationErrors();
+                invalid.Add(e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body", e.Message);
+                return invalid.ToProblem();
+            }
+        }
+        else
+        {
+            var unpacked = await FromZipAsync(http.Request, problem, options.Value.MaxSourceBytes, cancellationToken);
+            if (unpacked.Errors.Any)
+            {
+                return unpacked.Errors.ToProblem();
+            }
+
+            request = unpacked.Request!;
+        }
+
         var errors = new ValidationErrors();
         errors.Required("problem", request.Problem);
         var items = request.Items ?? [];
@@ -119,14 +151,14 @@ public static class BatchesApi
             return errors.ToProblem();
         }
 
-        var problem = await ProblemsApi.Find(db.Problems.AsNoTracking(), request.Problem!)
+        var found = await ProblemsApi.Find(db.Problems.AsNoTracking(), request.Problem!)
             .Select(p => new { p.Id, p.Slug, p.CurrentVersionId, Number = p.CurrentVersion!.Number }).SingleOrDefaultAsync(cancellationToken);
-        if (problem is null)
+        if (found is null)
         {
             return ProblemsApi.NotFound(request.Problem!);
         }
 
-        if (problem.CurrentVersionId is null)
+        if (found.CurrentVersionId is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The problem is not ready",
                 detail: $"Problem '{request.Problem}' has no judgeable version yet: its time limit is being derived from its accepted submissions.");
@@ -135,14 +167,14 @@ public static class BatchesApi
         var submissions = items.Select(item => new Submission
         {
             Id = Guid.CreateVersion7(),
-            ProblemId = problem.Id,
+            ProblemId = found.Id,
             Label = item!.Label,
             Language = LanguageRegistry.Get(item.Language!).Id,
             Source = item.Source!,
             Lane = Lane.Batch,
         }).ToList();
-        var batch = await StartAsync(db, sender, Caller.From(http.User).KeyId, problem.Id, problem.CurrentVersionId.Value, rejudge: false, submissions, cancellationToken);
-        return TypedResults.Created($"/api/batches/{batch.Id}", await DescribeAsync(db, batch, new ProblemRef(problem.Id, problem.Slug, problem.Number), cancellationToken));
+        var batch = await StartAsync(db, sender, Caller.From(http.User).KeyId, found.Id, found.CurrentVersionId.Value, rejudge: false, submissions, cancellationToken);
+        return TypedResults.Created($"/api/batches/{batch.Id}", await DescribeAsync(db, batch, new ProblemRef(found.Id, found.Slug, found.Number), cancellationToken));
     }
 
     private static async Task<Results<Created<BatchResponse>, ValidationProblem, ProblemHttpResult>> RejudgeAsync(
@@ -239,6 +271,60 @@ public static class BatchesApi
         }).ToList();
         var batch = await StartAsync(db, sender, caller.KeyId, found.Id, target.Id, rejudge: true, copies, cancellationToken);
         return TypedResults.Created($"/api/batches/{batch.Id}", await DescribeAsync(db, batch, new ProblemRef(found.Id, found.Slug, target.Number), cancellationToken));
+    }
+
+    /// <summary>
+    /// A zip of one file per student, as a teacher downloads a class's hand-ins: the file name without its extension is the
+    /// label, the extension the language (as problemtools maps them); folders are ignored, and so are hidden files and
+    /// macOS's <c>__MACOSX</c> copies. A file Judge cannot take is named in the error.
+    /// </summary>
+    private static async Task<(CreateBatchRequest? Request, ValidationErrors Errors)> FromZipAsync(
+        HttpRequest request, string? problem, int maxSourceBytes, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        errors.Required("problem", problem);
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        buffer.Position = 0;
+        PackageFiles files;
+        try
+        {
+            (files, _) = PackageFiles.FromZip(buffer);
+        }
+        catch (PackageException e)
+        {
+            errors.Add("body", e.Message);
+            return (null, errors);
+        }
+
+        var items = new List<BatchItemRequest?>();
+        var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        foreach (var path in files.Paths.Where(p => !p.StartsWith("__MACOSX/", StringComparison.Ordinal) && !Path.GetFileName(p).StartsWith('.')))
+        {
+            var language = LanguageRegistry.ForFile(path);
+            var content = files.Read(path);
+            if (language is null)
+            {
+                errors.Add(path, $"'{path}': no language has the extension '{Path.GetExtension(path)}'. Known: {string.Join(", ", LanguageRegistry.Extensions)}.");
+            }
+            else if (content.Length > maxSourceBytes)
+            {
+                errors.Add(path, $"'{path}' is {content.Length} bytes; the limit is {maxSourceBytes}.");
+            }
+            else
+            {
+                try
+                {
+                    items.Add(new BatchItemRequest(Path.GetFileNameWithoutExtension(path), language.Id, utf8.GetString(content)));
+                }
+                catch (DecoderFallbackException)
+                {
+                    errors.Add(path, $"'{path}' is not UTF-8 text.");
+                }
+            }
+        }
+
+        return (new CreateBatchRequest(problem, items), errors);
     }
 
     /// <summary>Stores a batch and its submissions in one transaction, then sends their commands to the batch lane.</summary>

@@ -109,6 +109,9 @@ public static partial class LanguageRegistry
         [".sh"] = Shell,
     };
 
+    /// <summary>The file extensions <see cref="ForFile"/> knows.</summary>
+    public static IEnumerable<string> Extensions => ByExtension.Keys;
+
     /// <summary>The language of a source file by its extension, as problem archives name their solutions.</summary>
     public static Language? ForFile(string path) => ByExtension.GetValueOrDefault(Path.GetExtension(path));
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start: installs what is missing, builds, starts the whole fleet (PostgreSQL, RabbitMQ, the API,
 # one worker), creates the example problems through the API, submits their example solutions and prints
-# the verdicts with timings; then a short fault drill (deploy/metrics-drill.sh) shows the judge's metrics. The fleet
+# the verdicts with timings; then grades the `hello` example's solutions as a batch (deploy/batch-example.sh) and prints
+# its CSV; then a short fault drill (deploy/metrics-drill.sh) shows the judge's metrics. The fleet
 # keeps running afterwards; `deploy/fleet.sh stop` stops it.
 set -euo pipefail
 # shellcheck source=deploy/common.sh
@@ -25,6 +26,10 @@ key=$(cat "$key_file")
 cd "$repo"
 status=0
 "${judge[@]}" demo --api "$api_url" --key "$key" --examples "$repo/examples/problems" || status=$?
+if ((status == 0)); then
+  echo
+  "$repo/deploy/batch-example.sh" "$api_url" "$key" || status=$?
+fi
 if ((status == 0)); then
   echo
   "$repo/deploy/metrics-drill.sh" "$api_url" "$key" || status=$?

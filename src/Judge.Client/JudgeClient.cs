@@ -21,6 +21,10 @@ public sealed record ProblemDto(
     Guid Id, string Slug, string Title, int? Version, string Status, string? StatusMessage, string Type, string Format, int? TimeLimitMs,
     bool TimeLimitDerived, int MemoryLimitMb, string Checker, double MaxScore, int TestCount, PendingVersionDto? Pending);
 
+public sealed record BatchDto(
+    Guid Id, string Kind, string Status, int Total, IReadOnlyDictionary<string, int> ByStatus, IReadOnlyDictionary<string, int> ByVerdict,
+    double? JudgedPerSecond, double? EtaSeconds, DateTime? FinishedAt);
+
 /// <summary>The API refused a problem package; the message names the file and line.</summary>
 public sealed class PackageRejectedException(string message) : Exception(message);
 
@@ -116,6 +120,53 @@ public sealed class JudgeClient(HttpClient http)
                 delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 1.5));
             }
         }
+    }
+
+    /// <summary>Waits for the submission without polling: the API answers as soon as it is done (at most 60 s a request).</summary>
+    public async Task<SubmissionDto> WaitForVerdictAsync(Guid id, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        while (true)
+        {
+            var submission = (await http.GetFromJsonAsync<SubmissionDto>($"/api/submissions/{id}?wait=30", Json, deadline.Token))!;
+            if (submission.Status == "Done")
+            {
+                return submission;
+            }
+        }
+    }
+
+    /// <summary>Creates a batch from a zip of one file per student. The API's 400 (naming the files it cannot take) becomes the exception.</summary>
+    public async Task<BatchDto> CreateBatchAsync(string problem, byte[] zip, CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(zip);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/zip");
+        using var response = await http.PostAsync(new Uri($"/api/batches?problem={Uri.EscapeDataString(problem)}", UriKind.Relative), content, cancellationToken);
+        await EnsureAsync(response, HttpStatusCode.Created, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<BatchDto>(Json, cancellationToken))!;
+    }
+
+    /// <summary>Rejudges a problem's submissions (optionally those with one verdict) as a batch.</summary>
+    public async Task<BatchDto> RejudgeAsync(string problem, string? verdict, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync($"/api/problems/{Uri.EscapeDataString(problem)}/rejudge", new { verdict }, Json, cancellationToken);
+        await EnsureAsync(response, HttpStatusCode.Created, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<BatchDto>(Json, cancellationToken))!;
+    }
+
+    /// <summary>The batch now, or (with <paramref name="wait"/>) once it has ended or the wait ran out.</summary>
+    public async Task<BatchDto> GetBatchAsync(Guid id, TimeSpan? wait, CancellationToken cancellationToken) =>
+        (await http.GetFromJsonAsync<BatchDto>($"/api/batches/{id}{(wait is { } w ? $"?wait={(int)w.TotalSeconds}" : "")}", Json, cancellationToken))!;
+
+    /// <summary>The batch's results as the API renders them: CSV, or JSON.</summary>
+    public async Task<string> GetBatchResultsAsync(Guid id, bool csv, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/batches/{id}/results");
+        request.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue(csv ? "text/csv" : "application/json"));
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureAsync(response, HttpStatusCode.OK, cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
     }
 
     private static async Task EnsureAsync(HttpResponseMessage response, HttpStatusCode expected, CancellationToken cancellationToken)

@@ -17,6 +17,12 @@ CREATE TABLE batches (
 
 CREATE INDEX batches_by_key ON batches (api_key_id, created_at DESC);
 
+-- An uploaded zip until its expansion (a Hangfire job) has made its submissions; then deleted.
+CREATE TABLE batch_uploads (
+    batch_id            uuid PRIMARY KEY REFERENCES batches (id),
+    content             bytea NOT NULL
+);
+
 ALTER TABLE submissions ADD COLUMN batch_id uuid REFERENCES batches (id);
 ALTER TABLE submissions ADD COLUMN label text;
 ALTER TABLE submissions ADD COLUMN original_submission_id uuid REFERENCES submissions (id);

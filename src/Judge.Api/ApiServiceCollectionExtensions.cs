@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Hangfire;
+using Hangfire.PostgreSql;
 using Judge.Api.Auth;
 using Judge.Api.Batches;
 using Judge.Api.Commands;
@@ -31,6 +33,18 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<ApiMetrics>();
         services.AddScoped<ProblemImporter>();
         services.AddHostedService<SubmissionSweeper>();
+        services.AddScoped<BatchExpansion>();
+        var connectionString = configuration.GetConnectionString(DataServiceCollectionExtensions.ConnectionStringName)!;
+        services.AddHangfire(hangfire => hangfire
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(storage => storage.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
+            {
+                SchemaName = SchemaMigrator.JobSchema,
+                PrepareSchemaIfNecessary = false, // the migrator made it
+                EnableLongPolling = true, // LISTEN/NOTIFY: a job starts when enqueued, not at the next poll
+            }));
+        services.AddHangfireServer();
         services.AddSingleton<SubmissionWaiters>();
         services.AddHostedService(provider => provider.GetRequiredService<SubmissionWaiters>());
 
@@ -83,6 +97,15 @@ public static class ApiServiceCollectionExtensions
         app.MapProblemsApi();
         app.MapSubmissionsApi();
         app.MapBatchesApi();
+        // Any key may look at the jobs; only an admin key may act on them.
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [],
+            IsReadOnlyFunc = context => !((Hangfire.Dashboard.AspNetCoreDashboardContext)context).HttpContext.User.IsInRole(ApiKeyDefaults.AdminRole),
+            AppPath = null,
+        }).RequireAuthorization();
+        app.Services.GetRequiredService<IRecurringJobManager>()
+            .AddOrUpdate<BatchExpansion>(BatchExpansion.StaleJobId, expansion => expansion.ExpandStaleAsync(CancellationToken.None), Cron.Minutely());
         app.MapLanguagesApi();
         app.MapWorkersApi();
         return app;

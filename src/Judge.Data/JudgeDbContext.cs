@@ -40,10 +40,17 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
 
     public DbSet<Batch> Batches => Set<Batch>();
 
+    public DbSet<BatchUpload> BatchUploads => Set<BatchUpload>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<ApiKey>(e => e.ToTable("api_keys"));
         modelBuilder.Entity<Batch>(e => e.ToTable("batches"));
+        modelBuilder.Entity<BatchUpload>(e =>
+        {
+            e.ToTable("batch_uploads");
+            e.HasKey(u => u.BatchId);
+        });
 
         modelBuilder.Entity<Problem>(e =>
         {

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Judge.Data.Submissions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Judge.Fleet.IntegrationTests;
 
@@ -74,6 +75,50 @@ public sealed class BatchTests(FleetFixture fleet)
         {
             ["alice"] = ("python", "Accepted"), ["bob"] = ("c", "CompilationError"), ["carol"] = ("python", "WrongAnswer"),
         }, rows);
+        // Expanded by a Hangfire job, once, and the upload is gone.
+        var jobs = await fleet.WithDbAsync(db => db.Database.SqlQuery<string>(
+            $"SELECT statename AS \"Value\" FROM hangfire.job WHERE invocationdata::text LIKE '%ExpandAsync%' AND arguments::text LIKE {"%" + batch + "%"}").ToListAsync());
+        Assert.Equal(["Succeeded"], jobs);
+        Assert.False(await fleet.WithDbAsync(db => db.BatchUploads.AnyAsync(u => u.BatchId == batch)));
+    }
+
+    [Fact]
+    public async Task An_expansion_that_was_never_enqueued_is_done_by_the_recurring_job_and_running_it_again_makes_nothing_twice()
+    {
+        // As an API that died between the commit and the enqueue leaves it: an expanding batch with its upload.
+        using var zip = new MemoryStream();
+        using (var archive = new System.IO.Compression.ZipArchive(zip, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            await using var entry = await archive.CreateEntry("orphan.py").OpenAsync(Ct);
+            await entry.WriteAsync(System.Text.Encoding.UTF8.GetBytes(Problems.SumPython), Ct);
+        }
+
+        var batch = await fleet.WithDbAsync(async db =>
+        {
+            var alice = await db.ApiKeys.Where(k => k.Name == "alice").Select(k => k.Id).SingleAsync();
+            var sum = await db.Problems.Where(p => p.Slug == "sum").Select(p => new { p.Id, Version = p.CurrentVersionId!.Value }).SingleAsync();
+            var row = new Judge.Data.Batches.Batch
+            {
+                Id = Guid.CreateVersion7(), ApiKeyId = alice, ProblemId = sum.Id, ProblemVersionId = sum.Version, ItemCount = 1,
+                CreatedAt = DateTime.UtcNow.AddMinutes(-5),
+            };
+            db.Batches.Add(row);
+            await db.SaveChangesAsync();
+            db.BatchUploads.Add(new Judge.Data.Batches.BatchUpload { BatchId = row.Id, Content = zip.ToArray() });
+            await db.SaveChangesAsync();
+            return row.Id;
+        });
+
+        await using (var scope = fleet.Api.Services.CreateAsyncScope())
+        {
+            var expansion = scope.ServiceProvider.GetRequiredService<Judge.Api.Batches.BatchExpansion>();
+            await expansion.ExpandStaleAsync(Ct);
+            await expansion.ExpandAsync(batch, Ct);
+        }
+
+        var done = await WaitUntilDoneAsync(batch);
+        Assert.Equal(1, done.GetProperty("byVerdict").GetProperty("Accepted").GetInt32());
+        Assert.Equal(1, await fleet.WithDbAsync(db => db.Submissions.CountAsync(s => s.BatchId == batch)));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Hangfire;
 using Judge.Api.Auth;
 using Judge.Api.Commands;
 using Judge.Api.Problems;
@@ -12,7 +13,6 @@ using Judge.Data.Problems;
 using Judge.Data.Storage;
 using Judge.Data.Submissions;
 using Judge.Grading.Languages;
-using Judge.Grading.Packages;
 using Judge.Grading.Verdicts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -77,7 +77,8 @@ public static class BatchesApi
     }
 
     private static async Task<Results<Created<BatchResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        HttpContext http, string? problem, JudgeDbContext db, JudgeCommandSender sender, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+        HttpContext http, string? problem, JudgeDbContext db, JudgeCommandSender sender, IBackgroundJobClient expansions, IOptions<ApiOptions> options,
+        CancellationToken cancellationToken)
     {
         CreateBatchRequest request;
         if (http.Request.HasJsonContentType())
@@ -95,13 +96,7 @@ public static class BatchesApi
         }
         else
         {
-            var unpacked = await FromZipAsync(http.Request, problem, options.Value.MaxSourceBytes, cancellationToken);
-            if (unpacked.Errors.Any)
-            {
-                return unpacked.Errors.ToProblem();
-            }
-
-            request = unpacked.Request!;
+            return await CreateFromZipAsync(http, problem, db, expansions, options.Value.MaxSourceBytes, cancellationToken);
         }
 
         var errors = new ValidationErrors();
@@ -274,57 +269,73 @@ public static class BatchesApi
     }
 
     /// <summary>
-    /// A zip of one file per student, as a teacher downloads a class's hand-ins: the file name without its extension is the
-    /// label, the extension the language (as problemtools maps them); folders are ignored, and so are hidden files and
-    /// macOS's <c>__MACOSX</c> copies. A file Judge cannot take is named in the error.
+    /// A zip is checked here, so that what Judge cannot take is refused by name, then stored with a batch that is
+    /// <c>expanding</c>; a Hangfire job makes its submissions (<see cref="BatchExpansion"/>), so a class of 2 000 files
+    /// costs the request one insert, and an API that dies meanwhile leaves the job to the next.
     /// </summary>
-    private static async Task<(CreateBatchRequest? Request, ValidationErrors Errors)> FromZipAsync(
-        HttpRequest request, string? problem, int maxSourceBytes, CancellationToken cancellationToken)
+    private static async Task<Results<Created<BatchResponse>, ValidationProblem, ProblemHttpResult>> CreateFromZipAsync(
+        HttpContext http, string? problem, JudgeDbContext db, IBackgroundJobClient expansions, int maxSourceBytes, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
         errors.Required("problem", problem);
         using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken);
-        buffer.Position = 0;
-        PackageFiles files;
-        try
+        await http.Request.Body.CopyToAsync(buffer, cancellationToken);
+        var zip = buffer.ToArray();
+        var (items, fileErrors) = ClassZip.Read(zip, maxSourceBytes);
+        foreach (var (file, message) in fileErrors)
         {
-            (files, _) = PackageFiles.FromZip(buffer);
-        }
-        catch (PackageException e)
-        {
-            errors.Add("body", e.Message);
-            return (null, errors);
+            errors.Add(file, message);
         }
 
-        var items = new List<BatchItemRequest?>();
-        var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-        foreach (var path in files.Paths.Where(p => !p.StartsWith("__MACOSX/", StringComparison.Ordinal) && !Path.GetFileName(p).StartsWith('.')))
+        if (items.Count is 0 or > MaxItems && fileErrors.Count == 0)
         {
-            var language = LanguageRegistry.ForFile(path);
-            var content = files.Read(path);
-            if (language is null)
-            {
-                errors.Add(path, $"'{path}': no language has the extension '{Path.GetExtension(path)}'. Known: {string.Join(", ", LanguageRegistry.Extensions)}.");
-            }
-            else if (content.Length > maxSourceBytes)
-            {
-                errors.Add(path, $"'{path}' is {content.Length} bytes; the limit is {maxSourceBytes}.");
-            }
-            else
-            {
-                try
-                {
-                    items.Add(new BatchItemRequest(Path.GetFileNameWithoutExtension(path), language.Id, utf8.GetString(content)));
-                }
-                catch (DecoderFallbackException)
-                {
-                    errors.Add(path, $"'{path}' is not UTF-8 text.");
-                }
-            }
+            errors.Add("body", $"The zip must hold between 1 and {MaxItems} solutions; it holds {items.Count}.");
         }
 
-        return (new CreateBatchRequest(problem, items), errors);
+        foreach (var duplicate in items.GroupBy(i => i.Label, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            errors.Add(duplicate.Key, $"More than one file is labelled '{duplicate.Key}': labels name the students, once each.");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var found = await ProblemsApi.Find(db.Problems.AsNoTracking(), problem!)
+            .Select(p => new { p.Id, p.Slug, p.CurrentVersionId, Number = p.CurrentVersion!.Number }).SingleOrDefaultAsync(cancellationToken);
+        if (found is null)
+        {
+            return ProblemsApi.NotFound(problem!);
+        }
+
+        if (found.CurrentVersionId is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The problem is not ready",
+                detail: $"Problem '{problem}' has no judgeable version yet: its time limit is being derived from its accepted submissions.");
+        }
+
+        var batch = new Batch
+        {
+            Id = Guid.CreateVersion7(),
+            ApiKeyId = Caller.From(http.User).KeyId,
+            ProblemId = found.Id,
+            ProblemVersionId = found.CurrentVersionId.Value,
+            ItemCount = items.Count,
+            CreatedAt = DateTime.UtcNow,
+        };
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            db.Batches.Add(batch);
+            await db.SaveChangesAsync(cancellationToken);
+            db.BatchUploads.Add(new BatchUpload { BatchId = batch.Id, Content = zip });
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        // After the commit; the sweeper enqueues again an expansion that never got here.
+        expansions.Enqueue<BatchExpansion>(expansion => expansion.ExpandAsync(batch.Id, CancellationToken.None));
+        return TypedResults.Created($"/api/batches/{batch.Id}", await DescribeAsync(db, batch, new ProblemRef(found.Id, found.Slug, found.Number), cancellationToken));
     }
 
     /// <summary>Stores a batch and its submissions in one transaction, then sends their commands to the batch lane.</summary>

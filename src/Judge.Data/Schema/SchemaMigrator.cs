@@ -22,6 +22,9 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
 {
     private const long LockKey = 0x4A5544474553; // "JUDGES"
 
+    /// <summary>The schema of Hangfire's tables, beside Judge's own in public; created here by Hangfire's own installer.</summary>
+    public const string JobSchema = "hangfire";
+
     public static IReadOnlyList<Migration> Embedded { get; } = LoadEmbedded();
 
     /// <summary>Returns the names of the files applied now (empty when the schema was current).</summary>
@@ -95,6 +98,8 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
                 done.Add(migration.Name);
             }
 
+            // Hangfire's installer keeps its own version table in its schema, and does nothing when that is current.
+            Hangfire.PostgreSql.PostgreSqlObjectsInstaller.Install(connection, JobSchema);
             return done;
         }
         finally

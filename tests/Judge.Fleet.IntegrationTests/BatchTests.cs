@@ -163,6 +163,13 @@ public sealed class BatchTests(FleetFixture fleet)
             await fleet.StartWorkerAsync();
         }
 
+        // A cancelled submission has ended: waiting for it answers at once.
+        var one = await fleet.WithDbAsync(db => db.Submissions.Where(s => s.BatchId == batch).Select(s => s.Id).FirstAsync());
+        var asked = System.Diagnostics.Stopwatch.StartNew();
+        var waited = await fleet.Client(fleet.AliceKey).GetFromJsonAsync<JsonElement>($"/api/submissions/{one}?wait=30", FleetFixture.Json, Ct);
+        Assert.Equal("Cancelled", waited.GetProperty("status").GetString());
+        Assert.True(asked.Elapsed < TimeSpan.FromSeconds(5), $"answered after {asked.Elapsed}");
+
         Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
         Assert.Equal(3, cancelled.GetProperty("byStatus").GetProperty("Cancelled").GetInt32());
         Assert.Equal(0, cancelled.GetProperty("byStatus").GetProperty("Queued").GetInt32());
@@ -226,6 +233,24 @@ public sealed class BatchTests(FleetFixture fleet)
         using var response = await fleet.Client(fleet.AliceKey).PostAsJsonAsync("/api/problems/sum/rejudge", new { verdict = "OutputLimitExceeded", version = 999 }, Ct);
 
         Assert.True((await ErrorsAsync(response)).TryGetProperty("submissions", out _));
+    }
+
+    [Fact]
+    public async Task A_batch_for_a_problem_without_a_judgeable_version_is_a_conflict_as_a_submission_is()
+    {
+        var slug = "unready-" + Guid.NewGuid().ToString("N")[..8];
+        await fleet.WithDbAsync(async db =>
+        {
+            db.Problems.Add(new Judge.Data.Problems.Problem { Id = Guid.CreateVersion7(), Slug = slug, Title = "Not ready", CreatedAt = DateTime.UtcNow });
+            return await db.SaveChangesAsync();
+        });
+
+        using var json = await fleet.Client(fleet.AliceKey).PostAsJsonAsync("/api/batches",
+            new { problem = slug, items = new[] { new { label = "a", language = "python", source = Problems.SumPython } } }, Ct);
+        using var zip = await PostZipAsync(slug, ("a.py", Problems.SumPython));
+        using var single = await fleet.Client(fleet.AliceKey).PostAsJsonAsync("/api/submissions", new { problem = slug, language = "python", source = Problems.SumPython }, Ct);
+
+        Assert.Equal([HttpStatusCode.Conflict, HttpStatusCode.Conflict, HttpStatusCode.Conflict], new[] { json.StatusCode, zip.StatusCode, single.StatusCode });
     }
 
     [Fact]

@@ -146,17 +146,10 @@ public static class BatchesApi
             return errors.ToProblem();
         }
 
-        var found = await ProblemsApi.Find(db.Problems.AsNoTracking(), request.Problem!)
-            .Select(p => new { p.Id, p.Slug, p.CurrentVersionId, Number = p.CurrentVersion!.Number }).SingleOrDefaultAsync(cancellationToken);
+        var (found, refusal) = await ProblemsApi.FindJudgeableAsync(db, request.Problem!, cancellationToken);
         if (found is null)
         {
-            return ProblemsApi.NotFound(request.Problem!);
-        }
-
-        if (found.CurrentVersionId is null)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The problem is not ready",
-                detail: $"Problem '{request.Problem}' has no judgeable version yet: its time limit is being derived from its accepted submissions.");
+            return refusal!;
         }
 
         var submissions = items.Select(item => new Submission
@@ -168,8 +161,8 @@ public static class BatchesApi
             Source = item.Source!,
             Lane = Lane.Batch,
         }).ToList();
-        var batch = await StartAsync(db, sender, Caller.From(http.User).KeyId, found.Id, found.CurrentVersionId.Value, rejudge: false, submissions, cancellationToken);
-        return TypedResults.Created($"/api/batches/{batch.Id}", await DescribeAsync(db, batch, new ProblemRef(found.Id, found.Slug, found.Number), cancellationToken));
+        var batch = await StartAsync(db, sender, Caller.From(http.User).KeyId, found.Id, found.VersionId, rejudge: false, submissions, cancellationToken);
+        return TypedResults.Created($"/api/batches/{batch.Id}", await DescribeAsync(db, batch, new ProblemRef(found.Id, found.Slug, found.VersionNumber), cancellationToken));
     }
 
     private static async Task<Results<Created<BatchResponse>, ValidationProblem, ProblemHttpResult>> RejudgeAsync(
@@ -302,17 +295,10 @@ public static class BatchesApi
             return errors.ToProblem();
         }
 
-        var found = await ProblemsApi.Find(db.Problems.AsNoTracking(), problem!)
-            .Select(p => new { p.Id, p.Slug, p.CurrentVersionId, Number = p.CurrentVersion!.Number }).SingleOrDefaultAsync(cancellationToken);
+        var (found, refusal) = await ProblemsApi.FindJudgeableAsync(db, problem!, cancellationToken);
         if (found is null)
         {
-            return ProblemsApi.NotFound(problem!);
-        }
-
-        if (found.CurrentVersionId is null)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The problem is not ready",
-                detail: $"Problem '{problem}' has no judgeable version yet: its time limit is being derived from its accepted submissions.");
+            return refusal!;
         }
 
         var batch = new Batch
@@ -320,7 +306,7 @@ public static class BatchesApi
             Id = Guid.CreateVersion7(),
             ApiKeyId = Caller.From(http.User).KeyId,
             ProblemId = found.Id,
-            ProblemVersionId = found.CurrentVersionId.Value,
+            ProblemVersionId = found.VersionId,
             ItemCount = items.Count,
             CreatedAt = DateTime.UtcNow,
         };
@@ -335,7 +321,7 @@ public static class BatchesApi
 
         // After the commit; the sweeper enqueues again an expansion that never got here.
         expansions.Enqueue<BatchExpansion>(expansion => expansion.ExpandAsync(batch.Id, CancellationToken.None));
-        return TypedResults.Created($"/api/batches/{batch.Id}", await DescribeAsync(db, batch, new ProblemRef(found.Id, found.Slug, found.Number), cancellationToken));
+        return TypedResults.Created($"/api/batches/{batch.Id}", await DescribeAsync(db, batch, new ProblemRef(found.Id, found.Slug, found.VersionNumber), cancellationToken));
     }
 
     /// <summary>Stores a batch and its submissions in one transaction, then sends their commands to the batch lane.</summary>
@@ -384,14 +370,9 @@ public static class BatchesApi
     private static async Task<Results<Ok<BatchResponse>, ValidationProblem, ProblemHttpResult>> GetAsync(
         Guid id, int? wait, HttpContext http, JudgeDbContext db, SubmissionWaiters waiters, CancellationToken cancellationToken)
     {
-        if (wait is not null)
+        if (SubmissionWaiters.WaitErrors(wait) is { Any: true } errors)
         {
-            var errors = new ValidationErrors();
-            errors.Range("wait", wait, 0, SubmissionsApi.MaxWaitSeconds, "seconds");
-            if (errors.Any)
-            {
-                return errors.ToProblem();
-            }
+            return errors.ToProblem();
         }
 
         var batch = await Visible(db, Caller.From(http.User)).SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
@@ -401,21 +382,9 @@ public static class BatchesApi
         }
 
         var problem = await ProblemOfAsync(db, batch, cancellationToken);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(wait ?? 0);
-        while (true)
-        {
-            // Registered before the read: each of its submissions that ends, and its cancellation, wake it.
-            using var registration = wait > 0 ? waiters.Register(id) : null;
-            batch = await db.Batches.AsNoTracking().SingleAsync(b => b.Id == id, cancellationToken);
-            var state = await DescribeAsync(db, batch, problem, cancellationToken);
-            var left = deadline - DateTime.UtcNow;
-            if (registration is null || state.FinishedAt is not null || left <= TimeSpan.Zero)
-            {
-                return TypedResults.Ok(state);
-            }
-
-            await registration.WaitAsync(left, cancellationToken);
-        }
+        return TypedResults.Ok(await waiters.ReadUntilEndedAsync(id, wait,
+            async () => await DescribeAsync(db, await db.Batches.AsNoTracking().SingleAsync(b => b.Id == id, cancellationToken), problem, cancellationToken),
+            state => state.FinishedAt is not null, cancellationToken));
     }
 
     private static async Task<Results<Ok<BatchResponse>, ProblemHttpResult>> CancelAsync(

@@ -32,6 +32,9 @@ public sealed record ProblemResponse(
     bool TimeLimitDerived, int MemoryLimitMb, int OutputLimitKb, string Checker, string ValidatorFlags, double MaxScore, int TestCount,
     IReadOnlyList<SampleResponse> Samples, PendingVersion? Pending, DateTime CreatedAt);
 
+/// <summary>A problem that takes submissions, and the version they are judged against.</summary>
+public sealed record JudgeableProblem(Guid Id, string Slug, Guid VersionId, int VersionNumber);
+
 public static partial class ProblemsApi
 {
     public const int MaxTests = 500;
@@ -179,6 +182,26 @@ public static partial class ProblemsApi
         Guid.TryParse(slugOrId, out var id) ? problems.Where(p => p.Id == id)
         : SlugPattern().IsMatch(slugOrId) ? problems.Where(p => p.Slug == slugOrId)
         : problems.Where(p => false);
+
+    /// <summary>
+    /// The problem named, with its current version, for a submission or a batch; or why it cannot take one: it is unknown
+    /// (404), or it has no judgeable version yet (409, while its time limit is being derived).
+    /// </summary>
+    public static async Task<(JudgeableProblem? Problem, ProblemHttpResult? Refusal)> FindJudgeableAsync(
+        JudgeDbContext db, string problem, CancellationToken cancellationToken)
+    {
+        var found = await Find(db.Problems.AsNoTracking(), problem)
+            .Select(p => new { p.Id, p.Slug, p.CurrentVersionId, Number = (int?)p.CurrentVersion!.Number }).SingleOrDefaultAsync(cancellationToken);
+        if (found is null)
+        {
+            return (null, NotFound(problem));
+        }
+
+        return found is { CurrentVersionId: { } version, Number: { } number }
+            ? (new JudgeableProblem(found.Id, found.Slug, version, number), null)
+            : (null, TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The problem is not ready",
+                detail: $"Problem '{problem}' has no judgeable version yet: its time limit is being derived from its accepted submissions."));
+    }
 
     public static ProblemHttpResult NotFound(string problem) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown problem", detail: $"There is no problem '{problem}'.");

@@ -1,3 +1,4 @@
+using Judge.Api.Validation;
 using Judge.Data.Lifecycle;
 using Npgsql;
 
@@ -12,17 +13,50 @@ namespace Judge.Api.Submissions;
 /// </summary>
 public sealed class SubmissionWaiters(NpgsqlDataSource dataSource, ILogger<SubmissionWaiters> logger) : BackgroundService
 {
+    /// <summary>The longest a GET may wait for a submission or a batch to end (<c>?wait=</c>, seconds).</summary>
+    public const int MaxWaitSeconds = 60;
+
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
 
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, List<TaskCompletionSource>> _waiting = [];
 
+    /// <summary>The errors of a <c>?wait=</c> value: none when it is absent or within 0 to <see cref="MaxWaitSeconds"/>.</summary>
+    public static ValidationErrors WaitErrors(int? wait)
+    {
+        var errors = new ValidationErrors();
+        if (wait is not null)
+        {
+            errors.Range("wait", wait, 0, MaxWaitSeconds, "seconds");
+        }
+
+        return errors;
+    }
+
     /// <summary>
-    /// Starts waiting for <paramref name="id"/>; the task completes when it is announced finished, or after a reconnect.
-    /// Dispose the registration when done. Register before reading the submission, so an announcement between the read
-    /// and the wait cannot be missed.
+    /// Reads once, or, with <paramref name="waitSeconds"/> &gt; 0, reads again each time <paramref name="id"/> (a submission
+    /// or a batch) is announced, until <paramref name="ended"/> holds for what was read or the time is up; returns the last
+    /// read. Each wait is registered before its read, so an announcement between the read and the wait is not missed.
     /// </summary>
-    public Registration Register(Guid id)
+    public async Task<T> ReadUntilEndedAsync<T>(Guid id, int? waitSeconds, Func<Task<T>> read, Func<T, bool> ended, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(waitSeconds ?? 0);
+        while (true)
+        {
+            using var registration = waitSeconds > 0 ? Register(id) : null;
+            var value = await read();
+            var left = deadline - DateTime.UtcNow;
+            if (registration is null || ended(value) || left <= TimeSpan.Zero)
+            {
+                return value;
+            }
+
+            // Woken (announced, or the listener reconnected) or out of time: either way the next read is the answer.
+            await registration.WaitAsync(left, cancellationToken);
+        }
+    }
+
+    private Registration Register(Guid id)
     {
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
@@ -108,7 +142,7 @@ public sealed class SubmissionWaiters(NpgsqlDataSource dataSource, ILogger<Submi
         }
     }
 
-    public sealed class Registration(SubmissionWaiters owner, Guid id, TaskCompletionSource waiter) : IDisposable
+    private sealed class Registration(SubmissionWaiters owner, Guid id, TaskCompletionSource waiter) : IDisposable
     {
         /// <summary>Until the submission is announced finished (or the listener reconnected), or <paramref name="timeout"/> passes.</summary>
         public async Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)

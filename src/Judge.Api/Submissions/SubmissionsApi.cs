@@ -39,8 +39,6 @@ public sealed record SubmissionPage(IReadOnlyList<SubmissionResponse> Items, int
 
 public static class SubmissionsApi
 {
-    /// <summary>The longest a GET may wait for a submission to finish (<c>?wait=</c>, seconds).</summary>
-    public const int MaxWaitSeconds = 60;
 
     public static RouteGroupBuilder MapSubmissionsApi(this IEndpointRouteBuilder app)
     {
@@ -83,17 +81,10 @@ public static class SubmissionsApi
             return errors.ToProblem();
         }
 
-        var problem = await ProblemsApi.Find(db.Problems.AsNoTracking(), request.Problem!)
-            .Select(p => new { p.Id, p.CurrentVersionId }).SingleOrDefaultAsync(cancellationToken);
+        var (problem, refusal) = await ProblemsApi.FindJudgeableAsync(db, request.Problem!, cancellationToken);
         if (problem is null)
         {
-            return ProblemsApi.NotFound(request.Problem!);
-        }
-
-        if (problem.CurrentVersionId is null)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The problem is not ready",
-                detail: $"Problem '{request.Problem}' has no judgeable version yet: its time limit is being derived from its accepted submissions.");
+            return refusal!;
         }
 
         var submission = new Submission
@@ -101,7 +92,7 @@ public static class SubmissionsApi
             Id = Guid.CreateVersion7(),
             ApiKeyId = Caller.From(http.User).KeyId,
             ProblemId = problem.Id,
-            ProblemVersionId = problem.CurrentVersionId.Value,
+            ProblemVersionId = problem.VersionId,
             Language = LanguageRegistry.Get(request.Language!).Id,
             Source = request.Source!,
             Lane = lane,
@@ -120,35 +111,15 @@ public static class SubmissionsApi
     private static async Task<Results<Ok<SubmissionResponse>, ValidationProblem, ProblemHttpResult>> GetAsync(
         Guid id, int? wait, HttpContext http, JudgeDbContext db, SubmissionWaiters waiters, CancellationToken cancellationToken)
     {
-        if (wait is not null)
+        if (SubmissionWaiters.WaitErrors(wait) is { Any: true } errors)
         {
-            var errors = new ValidationErrors();
-            errors.Range("wait", wait, 0, MaxWaitSeconds, "seconds");
-            if (errors.Any)
-            {
-                return errors.ToProblem();
-            }
+            return errors.ToProblem();
         }
 
         var caller = Caller.From(http.User);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(wait ?? 0);
-        Submission? submission;
-        while (true)
-        {
-            // Registered before the read: a verdict written between the read and the wait still wakes it.
-            using var registration = wait > 0 ? waiters.Register(id) : null;
-            submission = await Visible(db, caller).Include(s => s.TestResults).Include(s => s.GroupResults).AsSplitQuery()
-                .SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
-            var left = deadline - DateTime.UtcNow;
-            if (registration is null || submission is not { Status: not SubmissionStatus.Done } || left <= TimeSpan.Zero)
-            {
-                break;
-            }
-
-            // Woken (finished, or the listener reconnected) or out of time: either way the next read is the answer.
-            await registration.WaitAsync(left, cancellationToken);
-        }
-
+        var submission = await waiters.ReadUntilEndedAsync(id, wait,
+            () => Visible(db, caller).Include(s => s.TestResults).Include(s => s.GroupResults).AsSplitQuery().SingleOrDefaultAsync(s => s.Id == id, cancellationToken),
+            read => read is not { Status: SubmissionStatus.Queued or SubmissionStatus.Judging }, cancellationToken);
         if (submission is null)
         {
             // Another key's submission is reported as missing, not forbidden: its existence is not the caller's business.

@@ -3,9 +3,12 @@ using Hangfire;
 using Hangfire.PostgreSql;
 using Judge.Api.Auth;
 using Judge.Api.Batches;
+using Judge.Api.Callbacks;
 using Judge.Api.Commands;
+using Judge.Api.Deliveries;
 using Judge.Api.Health;
 using Judge.Api.Languages;
+using Judge.Api.Notifications;
 using Judge.Api.Problems;
 using Judge.Api.Submissions;
 using Judge.Api.Workers;
@@ -32,7 +35,8 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<JudgeCommandSender>();
         services.AddSingleton<ApiMetrics>();
         services.AddScoped<ProblemImporter>();
-        services.AddHostedService<SubmissionSweeper>();
+        services.AddScoped<SubmissionSweeper>();
+        services.AddScoped<Retention>();
         services.AddScoped<BatchExpansion>();
         var connectionString = configuration.GetConnectionString(DataServiceCollectionExtensions.ConnectionStringName)!;
         services.AddHangfire(hangfire => hangfire
@@ -43,10 +47,22 @@ public static class ApiServiceCollectionExtensions
                 SchemaName = SchemaMigrator.JobSchema,
                 PrepareSchemaIfNecessary = false, // the migrator made it
                 EnableLongPolling = true, // LISTEN/NOTIFY: a job starts when enqueued, not at the next poll
+                // A job whose server died is taken again after this; a live server keeps extending it for long jobs.
+                InvisibilityTimeout = TimeSpan.FromMinutes(1),
+                UseSlidingInvisibilityTimeout = true,
             }));
-        services.AddHangfireServer();
+        // Callback retries and the sweeper are due to the second, not to Hangfire's default 15 s poll.
+        services.AddHangfireServer(server => server.SchedulePollingInterval = TimeSpan.FromSeconds(1));
         services.AddSingleton<SubmissionWaiters>();
-        services.AddHostedService(provider => provider.GetRequiredService<SubmissionWaiters>());
+        services.AddSingleton<IChannelSubscriber>(provider => provider.GetRequiredService<SubmissionWaiters>());
+        services.AddSingleton<IChannelSubscriber, CallbackAnnouncements>();
+        services.AddHostedService<DatabaseListener>();
+
+        services.AddOptions<CallbackOptions>().Bind(configuration.GetSection(CallbackOptions.SectionName));
+        services.AddScoped<CallbackDelivery>();
+        // A redirect could lead a callback past the allow-list into the operator's network: a 3xx is the receiver's answer.
+        services.AddHttpClient(CallbackDelivery.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
 
         services.AddAuthentication(ApiKeyDefaults.Scheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
@@ -97,6 +113,8 @@ public static class ApiServiceCollectionExtensions
         app.MapProblemsApi();
         app.MapSubmissionsApi();
         app.MapBatchesApi();
+        app.MapDeliveriesApi();
+        app.MapKeysApi(CallbackDelivery.SignatureHeader);
         // Any key may look at the jobs; only an admin key may act on them.
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
@@ -104,10 +122,27 @@ public static class ApiServiceCollectionExtensions
             IsReadOnlyFunc = context => !((Hangfire.Dashboard.AspNetCoreDashboardContext)context).HttpContext.User.IsInRole(ApiKeyDefaults.AdminRole),
             AppPath = null,
         }).RequireAuthorization();
-        app.Services.GetRequiredService<IRecurringJobManager>()
-            .AddOrUpdate<BatchExpansion>(BatchExpansion.StaleJobId, expansion => expansion.ExpandStaleAsync(CancellationToken.None), Cron.Minutely());
         app.MapLanguagesApi();
         app.MapWorkersApi();
+        app.AddJudgeRecurringJobs();
         return app;
+    }
+
+    /// <summary>The recurring jobs, (re)defined by every API process at start; Hangfire runs each occurrence once.</summary>
+    private static void AddJudgeRecurringJobs(this WebApplication app)
+    {
+        var jobs = app.Services.GetRequiredService<IRecurringJobManager>();
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value;
+        jobs.AddOrUpdate<SubmissionSweeper>(SubmissionSweeper.JobId, sweeper => sweeper.SweepAsync(CancellationToken.None), options.SweepSchedule);
+        jobs.AddOrUpdate<BatchExpansion>(BatchExpansion.StaleJobId, expansion => expansion.ExpandStaleAsync(CancellationToken.None), Cron.Minutely());
+        jobs.AddOrUpdate<CallbackDelivery>(CallbackDelivery.CatchUpJobId, delivery => delivery.CatchUpAsync(CancellationToken.None), Cron.Minutely());
+        if (options.RetainFor is null)
+        {
+            jobs.RemoveIfExists(Retention.JobId);
+        }
+        else
+        {
+            jobs.AddOrUpdate<Retention>(Retention.JobId, retention => retention.DeleteExpiredAsync(CancellationToken.None), Cron.Hourly());
+        }
     }
 }

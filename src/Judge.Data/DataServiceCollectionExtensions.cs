@@ -13,7 +13,7 @@ public static class DataServiceCollectionExtensions
 {
     public const string ConnectionStringName = "Judge";
 
-    /// <summary>PostgreSQL (ConnectionStrings:Judge), the EF Core context, the schema migrator and the submission lifecycle.</summary>
+    /// <summary>PostgreSQL (ConnectionStrings:Judge), the EF Core context, the schema migrator, the submission lifecycle and the callback ledger.</summary>
     public static IServiceCollection AddJudgeData(this IServiceCollection services, IConfiguration configuration)
     {
         var connectionString = configuration.GetConnectionString(ConnectionStringName)
@@ -25,6 +25,7 @@ public static class DataServiceCollectionExtensions
         services.AddSingleton<SchemaMigrator>();
         services.AddOptions<SubmissionLifecycleOptions>().Bind(configuration.GetSection(SubmissionLifecycleOptions.SectionName))
             .Validate(o => o.MaxAttempts >= 1, $"{SubmissionLifecycleOptions.SectionName}:MaxAttempts must be at least 1.");
+        services.AddScoped<CallbackLedger>();
         services.AddScoped<SubmissionLifecycle>();
         services.AddScoped<IJudgingLifecycle>(provider => provider.GetRequiredService<SubmissionLifecycle>());
         return services;

@@ -1,5 +1,6 @@
 using System.Text;
 using Judge.Data.Batches;
+using Judge.Data.Callbacks;
 using Judge.Data.Keys;
 using Judge.Data.Problems;
 using Judge.Data.Storage;
@@ -42,6 +43,10 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
 
     public DbSet<BatchUpload> BatchUploads => Set<BatchUpload>();
 
+    public DbSet<Callback> Callbacks => Set<Callback>();
+
+    public DbSet<CallbackAttempt> CallbackAttempts => Set<CallbackAttempt>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<ApiKey>(e => e.ToTable("api_keys"));
@@ -50,6 +55,18 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
         {
             e.ToTable("batch_uploads");
             e.HasKey(u => u.BatchId);
+        });
+
+        modelBuilder.Entity<Callback>(e =>
+        {
+            e.ToTable("callbacks");
+            e.Ignore(c => c.Event);
+            e.HasMany(c => c.AttemptLog).WithOne().HasForeignKey(a => a.CallbackId);
+        });
+        modelBuilder.Entity<CallbackAttempt>(e =>
+        {
+            e.ToTable("callback_attempts");
+            e.HasKey(a => new { a.CallbackId, a.Number });
         });
 
         modelBuilder.Entity<Problem>(e =>

@@ -64,6 +64,25 @@ public sealed class DeliveryTests(FleetFixture fleet)
     }
 
     [Fact]
+    public async Task The_sweeper_is_a_Hangfire_recurring_job_that_the_API_host_runs()
+    {
+        var id = await InsertSubmissionAsync(s =>
+        {
+            s.Status = SubmissionStatus.Queued;
+            s.CreatedAt = DateTime.UtcNow.AddMinutes(-1);
+        });
+        using (var connection = fleet.Api.Services.GetRequiredService<Hangfire.JobStorage>().GetConnection())
+        {
+            Assert.Contains(Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection), job => job.Id == SubmissionSweeper.JobId);
+        }
+
+        fleet.Api.Services.GetRequiredService<Hangfire.IRecurringJobManager>().Trigger(SubmissionSweeper.JobId);
+        var result = await fleet.WaitForVerdictAsync(id);
+
+        Assert.Equal("Accepted", result.GetProperty("verdict").GetString());
+    }
+
+    [Fact]
     public async Task A_submission_whose_workers_kept_vanishing_ends_as_an_internal_error_not_stuck()
     {
         var id = await InsertSubmissionAsync(s =>
@@ -151,7 +170,7 @@ public sealed class DeliveryTests(FleetFixture fleet)
 
     private JudgeCommandSender Sender() => fleet.Api.Services.GetRequiredService<JudgeCommandSender>();
 
-    private SubmissionSweeper Sweeper() => fleet.Api.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<SubmissionSweeper>().Single();
+    private SubmissionSweeper Sweeper() => fleet.Api.Services.CreateScope().ServiceProvider.GetRequiredService<SubmissionSweeper>();
 
     /// <summary>A submission row written straight to the database, as a crashed API or worker would have left it.</summary>
     private async Task<Guid> InsertSubmissionAsync(Action<Submission> state)

@@ -82,8 +82,11 @@ public sealed class FleetFixture : IAsyncLifetime
         Settings["Sandbox:WarmLanguages:1"] = "c";
         Settings["Worker:CacheDirectory"] = _testData;
         Settings["Worker:HeartbeatInterval"] = "00:00:02";
-        // The tests call the sweeper themselves.
-        Settings["Api:SweepInterval"] = "01:00:00";
+        // The tests call the sweeper themselves (or trigger its Hangfire job).
+        Settings["Api:SweepSchedule"] = Hangfire.Cron.Never();
+        // The tests' callback receivers listen on loopback; retries come quickly enough to watch.
+        Settings["Callbacks:AllowedHosts:0"] = "127.0.0.1";
+        Settings["Callbacks:FirstRetryDelay"] = "00:00:01";
 
         var api = WebApplication.CreateBuilder();
         api.Configuration.AddInMemoryCollection(Settings);

@@ -1,6 +1,7 @@
 using Judge.Api.Commands;
 using Judge.Api.Submissions;
 using Judge.Data;
+using Judge.Data.Lifecycle;
 using Judge.Data.Submissions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -13,7 +14,8 @@ namespace Judge.Api.Batches;
 /// removal are one transaction under the batch's lock, so they are made exactly once; then the commands of whatever is
 /// still unsent go out, as the sweeper would send them.
 /// </summary>
-public sealed class BatchExpansion(JudgeDbContext db, JudgeCommandSender sender, IOptions<ApiOptions> options, ILogger<BatchExpansion> logger)
+public sealed class BatchExpansion(
+    JudgeDbContext db, CallbackLedger callbacks, JudgeCommandSender sender, IOptions<ApiOptions> options, ILogger<BatchExpansion> logger)
 {
     /// <summary>The recurring job that catches expansions whose enqueueing was lost (the API died between the commit and it).</summary>
     public const string StaleJobId = "expand-stale-batches";
@@ -69,6 +71,7 @@ public sealed class BatchExpansion(JudgeDbContext db, JudgeCommandSender sender,
                 batch.ExpandedAt = DateTime.UtcNow;
                 db.BatchUploads.Remove(upload);
                 await db.SaveChangesAsync(cancellationToken);
+                await callbacks.BatchMayHaveEndedAsync(batchId, cancellationToken); // cancelled before it was expanded: it ends now
                 logger.LogInformation("Batch {BatchId} expanded into {Count} submissions", batchId, batch.CancelledAt is null ? items.Count : 0);
             }
 

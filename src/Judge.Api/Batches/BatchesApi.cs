@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Hangfire;
 using Judge.Api.Auth;
+using Judge.Api.Callbacks;
 using Judge.Api.Commands;
 using Judge.Api.Problems;
 using Judge.Api.Submissions;
@@ -22,14 +23,15 @@ namespace Judge.Api.Batches;
 
 public sealed record BatchItemRequest(string? Label, string? Language, string? Source);
 
-public sealed record CreateBatchRequest(string? Problem, IReadOnlyList<BatchItemRequest?>? Items);
+public sealed record CreateBatchRequest(string? Problem, IReadOnlyList<BatchItemRequest?>? Items, string? CallbackUrl = null);
 
 /// <summary>Which of a problem's judged submissions to judge again; none given: all of them.</summary>
-public sealed record RejudgeRequest(string? Verdict, IReadOnlyList<Guid>? Submissions, int? Version, Guid? Batch, int? TargetVersion);
+public sealed record RejudgeRequest(
+    string? Verdict, IReadOnlyList<Guid>? Submissions, int? Version, Guid? Batch, int? TargetVersion, string? CallbackUrl = null);
 
 public sealed record BatchResponse(
     Guid Id, ProblemRef Problem, string Kind, string Status, int Total, IReadOnlyDictionary<string, int> ByStatus, IReadOnlyDictionary<string, int> ByVerdict,
-    double? JudgedPerSecond, double? EtaSeconds, DateTime CreatedAt, DateTime? FinishedAt, DateTime? CancelledAt);
+    double? JudgedPerSecond, double? EtaSeconds, DateTime CreatedAt, DateTime? FinishedAt, DateTime? CancelledAt, string? CallbackUrl);
 
 public sealed record BatchResultRow(
     string Label, Guid SubmissionId, string Language, string Status, string? Verdict, double? Score, double? MaxScore,
@@ -77,9 +79,10 @@ public static class BatchesApi
     }
 
     private static async Task<Results<Created<BatchResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        HttpContext http, string? problem, JudgeDbContext db, JudgeCommandSender sender, IBackgroundJobClient expansions, IOptions<ApiOptions> options,
-        CancellationToken cancellationToken)
+        HttpContext http, string? problem, string? callbackUrl, JudgeDbContext db, JudgeCommandSender sender, IBackgroundJobClient expansions,
+        IOptions<ApiOptions> options, IOptions<CallbackOptions> callbacks, CancellationToken cancellationToken)
     {
+        var caller = Caller.From(http.User);
         CreateBatchRequest request;
         if (http.Request.HasJsonContentType())
         {
@@ -96,7 +99,7 @@ public static class BatchesApi
         }
         else
         {
-            return await CreateFromZipAsync(http, problem, db, expansions, options.Value.MaxSourceBytes, cancellationToken);
+            return await CreateFromZipAsync(http, problem, callbackUrl, caller, db, expansions, options.Value.MaxSourceBytes, callbacks.Value, cancellationToken);
         }
 
         var errors = new ValidationErrors();
@@ -107,6 +110,7 @@ public static class BatchesApi
             errors.Add("items", $"'items' must hold between 1 and {MaxItems} solutions; got {items.Count}.");
         }
 
+        await CallbackUrls.CheckAsync(errors, "callbackUrl", request.CallbackUrl, caller.KeyId, db, callbacks.Value, cancellationToken);
         var labels = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Math.Min(items.Count, MaxItems); i++)
         {
@@ -161,15 +165,18 @@ public static class BatchesApi
             Source = item.Source!,
             Lane = Lane.Batch,
         }).ToList();
-        var batch = await StartAsync(db, sender, Caller.From(http.User).KeyId, found.Id, found.VersionId, rejudge: false, submissions, cancellationToken);
+        var batch = await StartAsync(db, sender, caller.KeyId, found.Id, found.VersionId, rejudge: false, request.CallbackUrl, submissions, cancellationToken);
         return TypedResults.Created($"/api/batches/{batch.Id}", await DescribeAsync(db, batch, new ProblemRef(found.Id, found.Slug, found.VersionNumber), cancellationToken));
     }
 
     private static async Task<Results<Created<BatchResponse>, ValidationProblem, ProblemHttpResult>> RejudgeAsync(
-        string problem, RejudgeRequest? request, HttpContext http, JudgeDbContext db, JudgeCommandSender sender, CancellationToken cancellationToken)
+        string problem, RejudgeRequest? request, HttpContext http, JudgeDbContext db, JudgeCommandSender sender, IOptions<CallbackOptions> callbacks,
+        CancellationToken cancellationToken)
     {
         request ??= new RejudgeRequest(null, null, null, null, null);
+        var caller = Caller.From(http.User);
         var errors = new ValidationErrors();
+        await CallbackUrls.CheckAsync(errors, "callbackUrl", request.CallbackUrl, caller.KeyId, db, callbacks.Value, cancellationToken);
         Verdict? verdict = null;
         if (request.Verdict is not null)
         {
@@ -216,7 +223,6 @@ public static class BatchesApi
             return errors.ToProblem();
         }
 
-        var caller = Caller.From(http.User);
         var originals = db.Submissions.AsNoTracking()
             .Where(s => s.ProblemId == found.Id && s.Status == SubmissionStatus.Done && s.Purpose == SubmissionPurpose.Judge)
             .Where(s => caller.IsAdmin || s.ApiKeyId == caller.KeyId);
@@ -257,7 +263,7 @@ public static class BatchesApi
             Lane = Lane.Batch,
             OriginalSubmissionId = o.Id,
         }).ToList();
-        var batch = await StartAsync(db, sender, caller.KeyId, found.Id, target.Id, rejudge: true, copies, cancellationToken);
+        var batch = await StartAsync(db, sender, caller.KeyId, found.Id, target.Id, rejudge: true, request.CallbackUrl, copies, cancellationToken);
         return TypedResults.Created($"/api/batches/{batch.Id}", await DescribeAsync(db, batch, new ProblemRef(found.Id, found.Slug, target.Number), cancellationToken));
     }
 
@@ -267,10 +273,12 @@ public static class BatchesApi
     /// costs the request one insert, and an API that dies meanwhile leaves the job to the next.
     /// </summary>
     private static async Task<Results<Created<BatchResponse>, ValidationProblem, ProblemHttpResult>> CreateFromZipAsync(
-        HttpContext http, string? problem, JudgeDbContext db, IBackgroundJobClient expansions, int maxSourceBytes, CancellationToken cancellationToken)
+        HttpContext http, string? problem, string? callbackUrl, Caller caller, JudgeDbContext db, IBackgroundJobClient expansions, int maxSourceBytes,
+        CallbackOptions callbacks, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
         errors.Required("problem", problem);
+        await CallbackUrls.CheckAsync(errors, "callbackUrl", callbackUrl, caller.KeyId, db, callbacks, cancellationToken);
         using var buffer = new MemoryStream();
         await http.Request.Body.CopyToAsync(buffer, cancellationToken);
         var zip = buffer.ToArray();
@@ -304,10 +312,11 @@ public static class BatchesApi
         var batch = new Batch
         {
             Id = Guid.CreateVersion7(),
-            ApiKeyId = Caller.From(http.User).KeyId,
+            ApiKeyId = caller.KeyId,
             ProblemId = found.Id,
             ProblemVersionId = found.VersionId,
             ItemCount = items.Count,
+            CallbackUrl = callbackUrl,
             CreatedAt = DateTime.UtcNow,
         };
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
@@ -326,8 +335,8 @@ public static class BatchesApi
 
     /// <summary>Stores a batch and its submissions in one transaction, then sends their commands to the batch lane.</summary>
     private static async Task<Batch> StartAsync(
-        JudgeDbContext db, JudgeCommandSender sender, Guid keyId, Guid problemId, Guid versionId, bool rejudge, List<Submission> submissions,
-        CancellationToken cancellationToken)
+        JudgeDbContext db, JudgeCommandSender sender, Guid keyId, Guid problemId, Guid versionId, bool rejudge, string? callbackUrl,
+        List<Submission> submissions, CancellationToken cancellationToken)
     {
         var now = DateTime.UtcNow;
         var batch = new Batch
@@ -338,6 +347,7 @@ public static class BatchesApi
             ProblemVersionId = versionId,
             ItemCount = submissions.Count,
             Rejudge = rejudge,
+            CallbackUrl = callbackUrl,
             CreatedAt = now,
             ExpandedAt = now,
         };
@@ -408,9 +418,16 @@ public static class BatchesApi
             return NotFound(id);
         }
 
-        var groupNames = await db.TestGroups.AsNoTracking().Where(g => g.ProblemVersionId == batch.ProblemVersionId)
-            .OrderBy(g => g.Name).ToDictionaryAsync(g => g.Id, g => g.Name, cancellationToken);
-        var rows = await db.Submissions.AsNoTracking().Where(s => s.BatchId == id).OrderBy(s => s.Label)
+        var groupNames = await GroupNamesAsync(db, batch, cancellationToken);
+        var results = await ReadResultsAsync(db, batch, groupNames, cancellationToken);
+        return csv ? TypedResults.Text(Csv(results, [.. groupNames.Values.Distinct()], batch.Rejudge), "text/csv; charset=utf-8") : TypedResults.Ok(results);
+    }
+
+    /// <summary>A row per submission of <paramref name="batch"/>, by label; with <paramref name="groupNames"/> of its version.</summary>
+    public static async Task<BatchResults> ReadResultsAsync(
+        JudgeDbContext db, Batch batch, IReadOnlyDictionary<Guid, string> groupNames, CancellationToken cancellationToken)
+    {
+        var rows = await db.Submissions.AsNoTracking().Where(s => s.BatchId == batch.Id).OrderBy(s => s.Label)
             .Select(s => new
             {
                 s.Label, s.Id, s.Language, s.Status, s.Verdict, s.Score, s.MaxScore, s.FailingTest,
@@ -428,9 +445,12 @@ public static class BatchesApi
             r.OriginalSubmissionId is null || r.Status != SubmissionStatus.Done ? null
                 : r.Verdict != r.Original?.Verdict || Math.Abs((r.Score ?? 0) - (r.Original?.Score ?? 0)) > 1e-9)).ToList();
         var unfinished = items.Count(i => i.Status is nameof(SubmissionStatus.Queued) or nameof(SubmissionStatus.Judging));
-        var results = new BatchResults(id, Kind(batch), StoredName.Of(batch.StatusGiven(unfinished)), items);
-        return csv ? TypedResults.Text(Csv(results, [.. groupNames.Values.Distinct()], batch.Rejudge), "text/csv; charset=utf-8") : TypedResults.Ok(results);
+        return new BatchResults(batch.Id, Kind(batch), StoredName.Of(batch.StatusGiven(unfinished)), items);
     }
+
+    public static Task<Dictionary<Guid, string>> GroupNamesAsync(JudgeDbContext db, Batch batch, CancellationToken cancellationToken) =>
+        db.TestGroups.AsNoTracking().Where(g => g.ProblemVersionId == batch.ProblemVersionId)
+            .OrderBy(g => g.Name).ToDictionaryAsync(g => g.Id, g => g.Name, cancellationToken);
 
     /// <summary>RFC 4180: a header, a row per submission, fields quoted where they hold a comma, a quote or a line break.</summary>
     private static string Csv(BatchResults results, IReadOnlyList<string> groups, bool rejudge)
@@ -456,7 +476,7 @@ public static class BatchesApi
         static string? Number(double? value) => value?.ToString("0.####", CultureInfo.InvariantCulture);
     }
 
-    private static async Task<BatchResponse> DescribeAsync(JudgeDbContext db, Batch batch, ProblemRef problem, CancellationToken cancellationToken)
+    public static async Task<BatchResponse> DescribeAsync(JudgeDbContext db, Batch batch, ProblemRef problem, CancellationToken cancellationToken)
     {
         var submissions = db.Submissions.AsNoTracking().Where(s => s.BatchId == batch.Id);
         var byStatus = await submissions.GroupBy(s => s.Status).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
@@ -478,12 +498,13 @@ public static class BatchesApi
             batch.Id, problem, Kind(batch), StoredName.Of(status), batch.ItemCount, counts,
             byVerdict.Where(v => v.Key is not null).ToDictionary(v => v.Key!.Value.ToString(), v => v.Count),
             rate is { } value ? Math.Round(value, 3) : null, eta is { } seconds ? Math.Round(seconds, 1) : null,
-            batch.CreatedAt, unfinished == 0 && status is BatchStatus.Done or BatchStatus.Cancelled ? lastResult ?? batch.CancelledAt : null, batch.CancelledAt);
+            batch.CreatedAt, unfinished == 0 && status is BatchStatus.Done or BatchStatus.Cancelled ? lastResult ?? batch.CancelledAt : null, batch.CancelledAt,
+            batch.CallbackUrl);
     }
 
     private static string Kind(Batch batch) => batch.Rejudge ? "rejudge" : "batch";
 
-    private static Task<ProblemRef> ProblemOfAsync(JudgeDbContext db, Batch batch, CancellationToken cancellationToken) =>
+    public static Task<ProblemRef> ProblemOfAsync(JudgeDbContext db, Batch batch, CancellationToken cancellationToken) =>
         db.ProblemVersions.AsNoTracking().Where(v => v.Id == batch.ProblemVersionId)
             .Select(v => new ProblemRef(v.ProblemId, v.Problem!.Slug, v.Number)).SingleAsync(cancellationToken);
 

@@ -7,7 +7,11 @@ public sealed class ApiOptions
 
     public int MaxSourceBytes { get; set; } = 64 * 1024;
 
-    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>When the sweeper runs: a Hangfire cron expression, with seconds (six fields) for intervals under a minute.</summary>
+    public string SweepSchedule { get; set; } = "*/10 * * * * *";
+
+    /// <summary>Submissions, with their results and callbacks, that ended longer ago than this are deleted; never when unset.</summary>
+    public TimeSpan? RetainFor { get; set; }
 
     /// <summary>A committed submission whose command was not confirmed by the broker this long is sent again.</summary>
     public TimeSpan UnsentAfter { get; set; } = TimeSpan.FromSeconds(5);

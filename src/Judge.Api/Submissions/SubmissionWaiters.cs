@@ -1,22 +1,20 @@
 using Judge.Api.Validation;
 using Judge.Data.Lifecycle;
-using Npgsql;
+using Judge.Api.Notifications;
 
 namespace Judge.Api.Submissions;
 
 /// <summary>
-/// Lets a request wait for a submission to finish without polling: one PostgreSQL connection per API process listens on
-/// <see cref="SubmissionLifecycle.FinishedChannel"/>, on which the lifecycle announces every submission that becomes Done
-/// when its write commits, and wakes the requests waiting for that id. While the connection is down, waiters simply wait
+/// Lets a request wait for a submission to finish without polling: the process's <see cref="DatabaseListener"/> hands it what
+/// the lifecycle announces on <see cref="SubmissionLifecycle.FinishedChannel"/> (every submission that ends, and its batch,
+/// when the write commits), and it wakes the requests waiting for that id. While the listener is down, waiters simply wait
 /// out their time (the caller reads the submission again either way); after a reconnect every waiter is woken to look
 /// again, since announcements made meanwhile were missed.
 /// </summary>
-public sealed class SubmissionWaiters(NpgsqlDataSource dataSource, ILogger<SubmissionWaiters> logger) : BackgroundService
+public sealed class SubmissionWaiters : IChannelSubscriber
 {
     /// <summary>The longest a GET may wait for a submission or a batch to end (<c>?wait=</c>, seconds).</summary>
     public const int MaxWaitSeconds = 60;
-
-    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
 
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, List<TaskCompletionSource>> _waiting = [];
@@ -72,44 +70,9 @@ public sealed class SubmissionWaiters(NpgsqlDataSource dataSource, ILogger<Submi
         return new Registration(this, id, waiter);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) =>
-                {
-                    if (Guid.TryParse(e.Payload, out var id))
-                    {
-                        Wake(id);
-                    }
-                };
-                await using (var listen = new NpgsqlCommand($"LISTEN {SubmissionLifecycle.FinishedChannel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
+    public string Channel => SubmissionLifecycle.FinishedChannel;
 
-                WakeAll();
-                while (true)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                logger.LogWarning(e, "Listening for finished submissions failed; reconnecting in {Delay}", ReconnectDelay);
-                await Task.Delay(ReconnectDelay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-    }
-
-    private void Wake(Guid id)
+    public void Announced(Guid id)
     {
         lock (_lock)
         {
@@ -120,7 +83,7 @@ public sealed class SubmissionWaiters(NpgsqlDataSource dataSource, ILogger<Submi
         }
     }
 
-    private void WakeAll()
+    public void Reconnected()
     {
         lock (_lock)
         {

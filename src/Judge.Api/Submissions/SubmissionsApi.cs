@@ -1,5 +1,6 @@
 using System.Text;
 using Judge.Api.Auth;
+using Judge.Api.Callbacks;
 using Judge.Api.Commands;
 using Judge.Api.Problems;
 using Judge.Api.Validation;
@@ -14,7 +15,7 @@ using Microsoft.Extensions.Options;
 
 namespace Judge.Api.Submissions;
 
-public sealed record CreateSubmissionRequest(string? Problem, string? Language, string? Source, string? Priority);
+public sealed record CreateSubmissionRequest(string? Problem, string? Language, string? Source, string? Priority, string? CallbackUrl = null);
 
 public sealed record SubmissionAccepted(Guid Id, string Status, string Location);
 
@@ -32,8 +33,8 @@ public sealed record GroupResultResponse(string Name, string Verdict, double Sco
 public sealed record SubmissionResponse(
     Guid Id, ProblemRef Problem, string Language, string Priority, string Purpose, string? PackagePath, string Status, string? Verdict,
     double? Score, double? MaxScore, int? FailingTest, string? CompileOutput, string? Error, int Attempt, string? Worker, string? VmId,
-    string? Isolation, double? SpeedFactor, int? CpuLimitMs, SubmissionTimings Timings, DateTime CreatedAt, DateTime? FinishedAt, IReadOnlyList<GroupResultResponse>? Groups,
-    IReadOnlyList<TestResultResponse>? Tests);
+    string? Isolation, double? SpeedFactor, int? CpuLimitMs, SubmissionTimings Timings, DateTime CreatedAt, DateTime? FinishedAt, string? CallbackUrl,
+    IReadOnlyList<GroupResultResponse>? Groups, IReadOnlyList<TestResultResponse>? Tests);
 
 public sealed record SubmissionPage(IReadOnlyList<SubmissionResponse> Items, int Page, int PageSize, int Total);
 
@@ -43,7 +44,7 @@ public static class SubmissionsApi
     public static RouteGroupBuilder MapSubmissionsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/submissions").WithTags("Submissions").RequireAuthorization();
-        group.MapPost("/", CreateAsync).WithSummary("Submit source code; judged asynchronously. Poll the Location for the result.");
+        group.MapPost("/", CreateAsync).WithSummary("Submit source code; judged asynchronously. Read the Location for the result (?wait= to wait for it), or name a callbackUrl to be sent it.");
         group.MapGet("/{id:guid}", GetAsync).WithSummary(
             "One submission with its per-test results and timings; with ?wait=N (seconds, at most 60) it answers as soon as the submission is done, or after N seconds with its state then.");
         group.MapGet("/", ListAsync).WithSummary("Submissions, newest first; a key sees its own, an admin key all.");
@@ -52,8 +53,9 @@ public static class SubmissionsApi
 
     private static async Task<Results<Accepted<SubmissionAccepted>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateSubmissionRequest request, HttpContext http, JudgeDbContext db, JudgeCommandSender sender, IOptions<ApiOptions> options,
-        ApiMetrics metrics, CancellationToken cancellationToken)
+        ApiMetrics metrics, IOptions<CallbackOptions> callbacks, CancellationToken cancellationToken)
     {
+        var caller = Caller.From(http.User);
         var errors = new ValidationErrors();
         errors.Required("problem", request.Problem);
         if (errors.Required("language", request.Language) && LanguageRegistry.Find(request.Language!) is null)
@@ -76,6 +78,8 @@ public static class SubmissionsApi
             errors.Add("priority", $"'priority' must be one of {string.Join(", ", StoredName.All<Lane>().Select(l => $"'{l}'"))}; got '{request.Priority}'.");
         }
 
+        await CallbackUrls.CheckAsync(errors, "callbackUrl", request.CallbackUrl, caller.KeyId, db, callbacks.Value, cancellationToken);
+
         if (errors.Any)
         {
             return errors.ToProblem();
@@ -90,12 +94,13 @@ public static class SubmissionsApi
         var submission = new Submission
         {
             Id = Guid.CreateVersion7(),
-            ApiKeyId = Caller.From(http.User).KeyId,
+            ApiKeyId = caller.KeyId,
             ProblemId = problem.Id,
             ProblemVersionId = problem.VersionId,
             Language = LanguageRegistry.Get(request.Language!).Id,
             Source = request.Source!,
             Lane = lane,
+            CallbackUrl = request.CallbackUrl,
             CreatedAt = DateTime.UtcNow,
         };
         db.Submissions.Add(submission);
@@ -118,7 +123,7 @@ public static class SubmissionsApi
 
         var caller = Caller.From(http.User);
         var submission = await waiters.ReadUntilEndedAsync(id, wait,
-            () => Visible(db, caller).Include(s => s.TestResults).Include(s => s.GroupResults).AsSplitQuery().SingleOrDefaultAsync(s => s.Id == id, cancellationToken),
+            () => WithResults(Visible(db, caller)).SingleOrDefaultAsync(s => s.Id == id, cancellationToken),
             read => read is not { Status: SubmissionStatus.Queued or SubmissionStatus.Judging }, cancellationToken);
         if (submission is null)
         {
@@ -127,6 +132,12 @@ public static class SubmissionsApi
                 detail: $"There is no submission {id} for this API key.");
         }
 
+        return TypedResults.Ok(await DescribeAsync(db, submission, cancellationToken));
+    }
+
+    /// <summary>The whole of a submission read with its test and group results, as GET answers it and its callback reports it.</summary>
+    public static async Task<SubmissionResponse> DescribeAsync(JudgeDbContext db, Submission submission, CancellationToken cancellationToken)
+    {
         var problem = await db.ProblemVersions.AsNoTracking().Where(v => v.Id == submission.ProblemVersionId)
             .Select(v => new ProblemRef(v.ProblemId, v.Problem!.Slug, v.Number)).SingleAsync(cancellationToken);
         var groupNames = await db.TestGroups.AsNoTracking().Where(g => g.ProblemVersionId == submission.ProblemVersionId)
@@ -139,8 +150,12 @@ public static class SubmissionsApi
         var groups = submission.GroupResults
             .Select(g => new GroupResultResponse(groupNames.GetValueOrDefault(g.GroupId, ""), g.Verdict.ToString(), g.Score, g.MaxScore))
             .OrderBy(g => g.Name, StringComparer.Ordinal).ToList();
-        return TypedResults.Ok(ToResponse(submission, problem, groups, tests));
+        return ToResponse(submission, problem, groups, tests);
     }
+
+    /// <summary>A submission with what <see cref="DescribeAsync"/> needs of it.</summary>
+    public static IQueryable<Submission> WithResults(IQueryable<Submission> submissions) =>
+        submissions.Include(s => s.TestResults).Include(s => s.GroupResults).AsSplitQuery();
 
     private static async Task<Results<Ok<SubmissionPage>, ValidationProblem>> ListAsync(
         HttpContext http, JudgeDbContext db, string? problem, string? verdict, string? status, int? page, int? pageSize,
@@ -219,5 +234,5 @@ public static class SubmissionsApi
         s.Id, problem, s.Language, StoredName.Of(s.Lane), StoredName.Of(s.Purpose), s.PackagePath, s.Status.ToString(), s.Verdict?.ToString(), s.Score, s.MaxScore, s.FailingTest, s.CompileOutput,
         s.Error, s.Attempt, s.WorkerId, s.VmId, s.Isolation, s.SpeedFactor, s.CpuLimitMs,
         new SubmissionTimings(s.QueueMs, s.SetupMs, s.BootMs, s.CompileMs, s.ExecuteMs, s.TotalMs, s.WarmPoolHit),
-        s.CreatedAt, s.FinishedAt, groups, tests);
+        s.CreatedAt, s.FinishedAt, s.CallbackUrl, groups, tests);
 }

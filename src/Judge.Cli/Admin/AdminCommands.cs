@@ -35,7 +35,7 @@ public static class AdminCommands
         var name = new Option<string>("--name") { Description = "Who the key is for.", Required = true };
         var admin = new Option<bool>("--admin") { Description = "An admin key manages problems and sees every submission." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the key." };
-        var create = new Command("create", "Create an API key. It is printed once and stored only as a hash.") { name, admin, quiet };
+        var create = new Command("create", "Create an API key and its callback signing secret. The key is printed once and stored only as a hash.") { name, admin, quiet };
         create.SetAction(async (parse, ct) =>
         {
             using var host = BuildHost();
@@ -44,7 +44,8 @@ public static class AdminCommands
             var (key, row) = ApiKey.Create(parse.GetValue(name)!, parse.GetValue(admin));
             db.ApiKeys.Add(row);
             await db.SaveChangesAsync(ct);
-            Console.WriteLine(parse.GetValue(quiet) ? key : $"Created {(row.IsAdmin ? "admin" : "user")} key {row.Prefix}… for '{row.Name}':\n{key}");
+            Console.WriteLine(parse.GetValue(quiet) ? key : $"Created {(row.IsAdmin ? "admin" : "user")} key {row.Prefix}… for '{row.Name}':\n{key}\n" +
+                $"Its callbacks are signed with this secret (HMAC-SHA256; shown only now, rotate it with POST /api/keys/current/signing-secret):\n{row.SigningSecret}");
             return 0;
         });
         var keys = new Command("keys", "Manage API keys.");

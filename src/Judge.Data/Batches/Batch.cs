@@ -34,6 +34,9 @@ public sealed class Batch
 
     public DateTime? CancelledAt { get; set; }
 
+    /// <summary>Where to POST the batch's results once it has ended.</summary>
+    public string? CallbackUrl { get; set; }
+
     public BatchStatus StatusGiven(int unfinished) =>
         CancelledAt is not null ? BatchStatus.Cancelled
         : ExpandedAt is null ? BatchStatus.Expanding

@@ -19,6 +19,9 @@ public sealed class ApiKey
 
     public DateTime? RevokedAt { get; set; }
 
+    /// <summary>The HMAC-SHA256 key of this key's callbacks; its owner is shown it once, when it is made.</summary>
+    public string? SigningSecret { get; set; }
+
     /// <summary>A new random key (shown to its owner once) and the row that stores only its hash.</summary>
     public static (string Key, ApiKey Row) Create(string name, bool isAdmin)
     {
@@ -31,8 +34,11 @@ public sealed class ApiKey
             Prefix = key[..12],
             IsAdmin = isAdmin,
             CreatedAt = DateTime.UtcNow,
+            SigningSecret = NewSigningSecret(),
         });
     }
+
+    public static string NewSigningSecret() => "whsec_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Keys are long random strings, so a plain SHA-256 is enough (no password stretching needed).</summary>
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));

@@ -45,7 +45,7 @@ public interface IJudgingLifecycle
 /// claim still holds, so a late duplicate cannot overwrite a result. Times come from the database's clock, so
 /// hosts whose clocks differ agree on when a lease ran out.
 /// </summary>
-public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLifecycleOptions> options) : IJudgingLifecycle
+public sealed class SubmissionLifecycle(JudgeDbContext db, CallbackLedger callbacks, IOptions<SubmissionLifecycleOptions> options) : IJudgingLifecycle
 {
     /// <summary>
     /// The PostgreSQL channel on which every submission that becomes final is announced (its id as the payload), and its
@@ -268,9 +268,25 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
         }
 
         await AnnounceFinishedAsync(batchId, null, cancellationToken);
-
+        await callbacks.BatchMayHaveEndedAsync(batchId, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
+    }
+
+    /// <summary>
+    /// Retention: deletes up to <paramref name="limit"/> judged or cancelled submissions that ended before <paramref name="cutoff"/>,
+    /// with their results and callbacks (calibration runs stay: they are their version's evidence), then the batches left
+    /// empty; returns how many submissions went. A rejudge's copy outlives its original, losing only the link.
+    /// </summary>
+    public async Task<int> DeleteEndedBeforeAsync(DateTime cutoff, int limit, CancellationToken cancellationToken)
+    {
+        var deleted = await db.Submissions
+            .Where(s => (s.Status == SubmissionStatus.Done || s.Status == SubmissionStatus.Cancelled) && s.Purpose == SubmissionPurpose.Judge && s.FinishedAt < cutoff)
+            .OrderBy(s => s.FinishedAt).Take(limit)
+            .ExecuteDeleteAsync(cancellationToken);
+        await db.Batches.Where(b => b.CreatedAt < cutoff && b.ExpandedAt != null && !db.Submissions.Any(s => s.BatchId == b.Id))
+            .ExecuteDeleteAsync(cancellationToken);
+        return deleted;
     }
 
     private Task FinishCalibrationIfNeededAsync(SubmissionPurpose purpose, Guid versionId, CancellationToken cancellationToken) =>
@@ -331,7 +347,10 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
         await transaction.CommitAsync(cancellationToken);
     }
 
-    /// <summary>Delivered by PostgreSQL when the surrounding transaction commits (at once outside one), never before.</summary>
+    /// <summary>
+    /// Announces what ended and makes the callbacks it asked for. Announcements are delivered by PostgreSQL when the
+    /// surrounding transaction commits (at once outside one), never before.
+    /// </summary>
     private async Task AnnounceFinishedAsync(Guid id, Guid? batchId, CancellationToken cancellationToken)
     {
         await db.Database.ExecuteSqlAsync($"SELECT pg_notify({FinishedChannel}, {id.ToString()})", cancellationToken);
@@ -339,6 +358,8 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, IOptions<SubmissionLi
         {
             await db.Database.ExecuteSqlAsync($"SELECT pg_notify({FinishedChannel}, {batch.ToString()})", cancellationToken);
         }
+
+        await callbacks.EndedAsync(id, batchId, cancellationToken);
     }
 
     /// <summary>Program output may hold NUL characters, which PostgreSQL text cannot store.</summary>

@@ -51,6 +51,9 @@ public sealed class Submission
     /// <summary>For a rejudge's copy: the submission it judges again, which stays as it was.</summary>
     public Guid? OriginalSubmissionId { get; set; }
 
+    /// <summary>Where to POST the result once it is judged.</summary>
+    public string? CallbackUrl { get; set; }
+
     public Lane Lane { get; set; } = Lane.Interactive;
 
     public SubmissionStatus Status { get; set; } = SubmissionStatus.Queued;

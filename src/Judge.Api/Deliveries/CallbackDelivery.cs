@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Hangfire;
+using Judge.Api.Batches;
+using Judge.Api.Callbacks;
+using Judge.Api.Notifications;
+using Judge.Api.Submissions;
+using Judge.Data;
+using Judge.Data.Callbacks;
+using Judge.Data.Lifecycle;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Judge.Api.Deliveries;
+
+/// <summary>What a callback POSTs: the event, and the submission as GET answers it, or the batch with its results.</summary>
+public sealed record CallbackPayload(string Event, Guid DeliveryId, SubmissionResponse? Submission, BatchResponse? Batch, BatchResults? Results);
+
+/// <summary>
+/// The Hangfire jobs of callbacks: one attempt each (<see cref="DeliverAsync"/>), which schedules the next after a failure,
+/// with a wait that doubles, for <see cref="CallbackOptions.RetryFor"/>; and the catch-up, which makes and sends what an
+/// announcement or a dead process missed. An attempt is taken in the database first, so duplicate jobs are harmless.
+/// </summary>
+public sealed class CallbackDelivery(
+    JudgeDbContext db, CallbackLedger ledger, IHttpClientFactory http, IBackgroundJobClient jobs, IOptions<CallbackOptions> options,
+    ILogger<CallbackDelivery> logger)
+{
+    public const string HttpClientName = "callbacks";
+    public const string CatchUpJobId = "catch-up-callbacks";
+
+    /// <summary><c>t=UNIX-SECONDS,v1=HEX(HMAC-SHA256(secret, "t.body"))</c>: the time is signed too, so an old POST cannot be replayed as new.</summary>
+    public const string SignatureHeader = "Judge-Signature";
+    public const string DeliveryHeader = "Judge-Delivery";
+    public const string AttemptHeader = "Judge-Attempt";
+    public const string EventHeader = "Judge-Event";
+
+    private readonly CallbackOptions _options = options.Value;
+
+    public static string EventName(CallbackEvent kind) => kind == CallbackEvent.SubmissionEnded ? "submission.ended" : "batch.ended";
+
+    /// <summary>The signature header's value for <paramref name="body"/> signed at <paramref name="timestamp"/>.</summary>
+    public static string Sign(string secret, long timestamp, byte[] body)
+    {
+        var prefix = Encoding.UTF8.GetBytes(timestamp.ToString(CultureInfo.InvariantCulture) + ".");
+        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), prefix.Concat(body).ToArray());
+        return $"t={timestamp.ToString(CultureInfo.InvariantCulture)},v1={Convert.ToHexStringLower(mac)}";
+    }
+
+    [AutomaticRetry(Attempts = 3)] // for the database failing, not the receiver: its failures are retried by schedule
+    public async Task DeliverAsync(Guid callbackId, CancellationToken cancellationToken)
+    {
+        if (await ledger.TryTakeAsync(callbackId, cancellationToken) is not { } taken)
+        {
+            return;
+        }
+
+        var started = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+        // The allow-list may have changed since the URL was accepted: a URL it no longer allows is given up, not called.
+        var refusal = CallbackUrls.Refusal(taken.Url, _options);
+        var (statusCode, error) = refusal is null ? await PostAsync(taken, cancellationToken) : (null, $"The URL {refusal}");
+        var delivered = statusCode is >= 200 and < 300;
+        var delay = _options.RetryDelayAfter(taken.Attempt);
+        DateTime? retryAt = delivered || refusal is not null || DateTime.UtcNow + delay > taken.CreatedAt + _options.RetryFor ? null : DateTime.UtcNow + delay;
+        var attempt = new CallbackAttempt
+        {
+            CallbackId = taken.Id, Number = taken.Attempt, StartedAt = started, DurationMs = (int)clock.ElapsedMilliseconds, StatusCode = statusCode, Error = error,
+        };
+        await ledger.RecordAsync(taken, attempt, delivered, retryAt, cancellationToken);
+        if (delivered)
+        {
+            logger.LogInformation("Callback {CallbackId} for {Subject} delivered to {Url} (attempt {Attempt})", taken.Id, taken.SubjectId, taken.Url, taken.Attempt);
+        }
+        else if (retryAt is not null)
+        {
+            logger.LogWarning("Callback {CallbackId} for {Subject} to {Url} failed (attempt {Attempt}: {Status} {Error}); next in {Delay}",
+                taken.Id, taken.SubjectId, taken.Url, taken.Attempt, statusCode, error, delay);
+            jobs.Schedule<CallbackDelivery>(delivery => delivery.DeliverAsync(taken.Id, CancellationToken.None), delay);
+        }
+        else
+        {
+            logger.LogError("Callback {CallbackId} for {Subject} to {Url} given up after {Attempt} attempts: {Status} {Error}",
+                taken.Id, taken.SubjectId, taken.Url, taken.Attempt, statusCode, error);
+        }
+    }
+
+    /// <summary>Recurring: callbacks that were never made or never sent, and attempts whose process died, go (again).</summary>
+    [DisableConcurrentExecution(timeoutInSeconds: 0)]
+    [AutomaticRetry(Attempts = 0, LogEvents = false, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
+    public async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        foreach (var id in await ledger.CatchUpAsync(_options.RetryFor, CallbackLedger.AttemptHold / 2, cancellationToken))
+        {
+            jobs.Enqueue<CallbackDelivery>(delivery => delivery.DeliverAsync(id, CancellationToken.None));
+        }
+    }
+
+    private async Task<(int? StatusCode, string? Error)> PostAsync(TakenCallback taken, CancellationToken cancellationToken)
+    {
+        var secret = await db.ApiKeys.AsNoTracking().Where(k => k.Id == taken.ApiKeyId).Select(k => k.SigningSecret).SingleAsync(cancellationToken);
+        if (secret is null)
+        {
+            return (null, "The key has no signing secret.");
+        }
+
+        var body = JsonSerializer.SerializeToUtf8Bytes(await PayloadAsync(taken, cancellationToken), JsonSerializerOptions.Web);
+        using var request = new HttpRequestMessage(HttpMethod.Post, taken.Url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.Add(SignatureHeader, Sign(secret, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), body));
+        request.Headers.Add(DeliveryHeader, taken.Id.ToString());
+        request.Headers.Add(AttemptHeader, taken.Attempt.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add(EventHeader, EventName(taken.Event));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.Timeout);
+        try
+        {
+            using var response = await http.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            return ((int)response.StatusCode, null);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, $"No answer within {_options.Timeout.TotalSeconds:0.#} s.");
+        }
+        catch (HttpRequestException e)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    private async Task<CallbackPayload> PayloadAsync(TakenCallback taken, CancellationToken cancellationToken)
+    {
+        var name = EventName(taken.Event);
+        if (taken.Event == CallbackEvent.SubmissionEnded)
+        {
+            var submission = await SubmissionsApi.WithResults(db.Submissions.AsNoTracking()).SingleAsync(s => s.Id == taken.SubjectId, cancellationToken);
+            return new CallbackPayload(name, taken.Id, await SubmissionsApi.DescribeAsync(db, submission, cancellationToken), null, null);
+        }
+
+        var batch = await db.Batches.AsNoTracking().SingleAsync(b => b.Id == taken.SubjectId, cancellationToken);
+        var described = await BatchesApi.DescribeAsync(db, batch, await BatchesApi.ProblemOfAsync(db, batch, cancellationToken), cancellationToken);
+        var results = await BatchesApi.ReadResultsAsync(db, batch, await BatchesApi.GroupNamesAsync(db, batch, cancellationToken), cancellationToken);
+        return new CallbackPayload(name, taken.Id, null, described, results);
+    }
+}
+
+/// <summary>Sends a callback as soon as the ledger announces it due, rather than at the next catch-up.</summary>
+public sealed class CallbackAnnouncements(IBackgroundJobClient jobs, ILogger<CallbackAnnouncements> logger) : IChannelSubscriber
+{
+    public string Channel => CallbackLedger.DueChannel;
+
+    /// <summary>Off the listener's thread: enqueueing is a write to Hangfire's storage.</summary>
+    public void Announced(Guid id) => _ = Task.Run(() =>
+    {
+        try
+        {
+            jobs.Enqueue<CallbackDelivery>(delivery => delivery.DeliverAsync(id, CancellationToken.None));
+        }
+        catch (Exception e)
+        {
+            // The catch-up sends it.
+            logger.LogWarning(e, "Enqueueing callback {CallbackId} failed", id);
+        }
+    });
+
+    public void Reconnected()
+    {
+    }
+}

@@ -5,4 +5,5 @@ var root = new RootCommand("Judge benchmarks: each prints min/median/max and the
 root.Subcommands.Add(SandboxBenchmark.Create());
 root.Subcommands.Add(FleetBenchmark.Create());
 root.Subcommands.Add(IsolationBenchmark.Create());
+root.Subcommands.Add(BatchBenchmark.Create());
 return await root.Parse(args).InvokeAsync();

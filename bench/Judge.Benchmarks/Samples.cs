@@ -55,6 +55,17 @@ public sealed class Samples(string name)
 
     public void Add(double milliseconds) => _values.Add(milliseconds);
 
+    public static Samples Of(string name, IEnumerable<double> milliseconds)
+    {
+        var samples = new Samples(name);
+        foreach (var value in milliseconds)
+        {
+            samples.Add(value);
+        }
+
+        return samples;
+    }
+
     public string Format() => Count == 0 ? "-" : $"{Ms(Min)} / {Ms(Median)} / {Ms(Max)}";
 
     public static string Ms(double value) =>

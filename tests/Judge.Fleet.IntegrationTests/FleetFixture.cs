@@ -29,6 +29,7 @@ public sealed class FleetFixture : IAsyncLifetime
     private readonly string _suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
     private readonly string _testData = Directory.CreateTempSubdirectory("judge-testdata-").FullName;
     private readonly List<HttpClient> _clients = [];
+    private readonly List<(string Database, string VirtualHost)> _separateFleets = [];
     private string _serverConnectionString = "";
 
     public WebApplication Api { get; private set; } = null!;
@@ -119,14 +120,17 @@ public sealed class FleetFixture : IAsyncLifetime
         Worker.Dispose();
         await Api.StopAsync();
         await Api.DisposeAsync();
-        await using (var server = new NpgsqlConnection(_serverConnectionString))
+        foreach (var (database, vhost) in _separateFleets.Prepend(($"judge_test_{_suffix}", VirtualHost)))
         {
-            await server.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS judge_test_{_suffix} WITH (FORCE)", server);
-            await drop.ExecuteNonQueryAsync();
-        }
+            await using (var server = new NpgsqlConnection(_serverConnectionString))
+            {
+                await server.OpenAsync();
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", server);
+                await drop.ExecuteNonQueryAsync();
+            }
 
-        await LocalServices.RunAsync("rabbitmqctl", "delete_vhost", VirtualHost);
+            await LocalServices.RunAsync("rabbitmqctl", "delete_vhost", vhost);
+        }
         Directory.Delete(_testData, recursive: true);
     }
 
@@ -152,21 +156,55 @@ public sealed class FleetFixture : IAsyncLifetime
     }
 
     /// <summary>A worker in a process of its own, with the fixture's settings: one that a test can kill outright.</summary>
-    public System.Diagnostics.Process StartWorkerProcess(string workerId, TimeSpan lease)
+    public System.Diagnostics.Process StartWorkerProcess(string workerId, TimeSpan lease, IReadOnlyDictionary<string, string?>? settings = null) =>
+        StartProcess("Judge.Worker.dll", new Dictionary<string, string?>(settings ?? Settings)
+        {
+            ["Worker:Id"] = workerId,
+            ["Worker:LeaseDuration"] = lease.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+        });
+
+    /// <summary>An API host in a process of its own, on <paramref name="address"/>, with <paramref name="settings"/>: one that a test can kill outright.</summary>
+    public static System.Diagnostics.Process StartApiProcess(Uri address, IReadOnlyDictionary<string, string?> settings) =>
+        StartProcess("Judge.Api.dll", settings, "--urls", address.ToString());
+
+    /// <summary>
+    /// Settings for a second fleet beside this one: its own database and virtual host on the same servers (dropped with the
+    /// fixture), so that processes a test starts and kills share nothing with the fixture's API and worker.
+    /// </summary>
+    public async Task<Dictionary<string, string?>> CreateSeparateFleetAsync(string name)
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Judge.Worker.dll")])
+        var database = $"judge_test_{_suffix}_{name}";
+        var vhost = $"{VirtualHost}-{name}";
+        await using (var server = new NpgsqlConnection(_serverConnectionString))
+        {
+            await server.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", server);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await LocalServices.RunAsync("rabbitmqctl", "add_vhost", vhost);
+        await LocalServices.RunAsync("rabbitmqctl", "set_permissions", "-p", vhost, Settings["RabbitMq:Username"]!, ".*", ".*", ".*");
+        _separateFleets.Add((database, vhost));
+        return new Dictionary<string, string?>(Settings)
+        {
+            ["ConnectionStrings:Judge"] = new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = database }.ConnectionString,
+            ["RabbitMq:VirtualHost"] = vhost,
+        };
+    }
+
+    private static System.Diagnostics.Process StartProcess(string dll, IReadOnlyDictionary<string, string?> settings, params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, dll), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var (key, value) in Settings)
+        foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        start.Environment["Worker__Id"] = workerId;
-        start.Environment["Worker__LeaseDuration"] = lease.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
         var process = System.Diagnostics.Process.Start(start)!;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -64,7 +64,10 @@ public sealed class CallbackDelivery(
         var (statusCode, error) = refusal is null ? await PostAsync(taken, cancellationToken) : (null, $"The URL {refusal}");
         var delivered = statusCode is >= 200 and < 300;
         var delay = _options.RetryDelayAfter(taken.Attempt);
-        DateTime? retryAt = delivered || refusal is not null || DateTime.UtcNow + delay > taken.CreatedAt + _options.RetryFor ? null : DateTime.UtcNow + delay;
+        // On a whole second: Hangfire keeps a scheduled job's time in whole seconds and may start it up to a second early,
+        // when a retry due at a fraction of that second would not yet be due, and the attempt would wait for the catch-up.
+        var next = DateTime.UnixEpoch.AddSeconds(Math.Ceiling((DateTime.UtcNow + delay - DateTime.UnixEpoch).TotalSeconds));
+        DateTime? retryAt = delivered || refusal is not null || next > taken.CreatedAt + _options.RetryFor ? null : next;
         var attempt = new CallbackAttempt
         {
             CallbackId = taken.Id, Number = taken.Attempt, StartedAt = started, DurationMs = (int)clock.ElapsedMilliseconds, StatusCode = statusCode, Error = error,
@@ -78,7 +81,7 @@ public sealed class CallbackDelivery(
         {
             logger.LogWarning("Callback {CallbackId} for {Subject} to {Url} failed (attempt {Attempt}: {Status} {Error}); next in {Delay}",
                 taken.Id, taken.SubjectId, taken.Url, taken.Attempt, statusCode, error, delay);
-            jobs.Schedule<CallbackDelivery>(delivery => delivery.DeliverAsync(taken.Id, CancellationToken.None), delay);
+            jobs.Schedule<CallbackDelivery>(delivery => delivery.DeliverAsync(taken.Id, CancellationToken.None), new DateTimeOffset(retryAt.Value, TimeSpan.Zero));
         }
         else
         {

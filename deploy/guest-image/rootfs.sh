@@ -121,14 +121,39 @@ printf '127.0.0.1\tlocalhost judge\n::1\t\tlocalhost ip6-localhost ip6-loopback\
 rm -f "$root/etc/resolv.conf"   # the guest has no network
 : >"$root/etc/machine-id"
 
-# Versions as the guest will report them, for manifest.json.
-version_of() { in_root "$@" 2>&1 | sed -n 1p; }
+# Versions as the guest will report them, for manifest.json: the first line of the output that matches a pattern
+# (JVM-based tools may print warnings first). Every language id of LanguageRegistry.cs has a line.
+# (The whole output first: grep -m1 on a pipe would end the tool with SIGPIPE, failing the pipeline.)
+version_of() {
+  local pattern=$1 output; shift
+  output=$(in_root "$@" 2>&1 || true)
+  grep -m1 -E "$pattern" <<<"$output" || echo unknown
+}
 {
-  printf 'c\t%s\n' "$(version_of gcc --version)"
-  printf 'cpp\t%s\n' "$(version_of g++ --version)"
-  printf 'python\t%s\n' "$(version_of python3 --version)"
-  printf 'javascript\t%s\n' "$(version_of node --version)"
-  printf 'java\t%s\n' "$(version_of java --version)"
+  printf 'c\t%s\n' "$(version_of gcc gcc --version)"
+  printf 'cpp\t%s\n' "$(version_of 'g\+\+' g++ --version)"
+  printf 'python\t%s\n' "$(version_of Python python3 --version)"
+  printf 'pypy3\t%s\n' "$(version_of PyPy pypy3 -c 'import sys; print(sys.version.replace(chr(10), " "))')"
+  printf 'javascript\t%s\n' "$(version_of '^v' node --version)"
+  printf 'java\t%s\n' "$(version_of openjdk java --version)"
+  printf 'kotlin\t%s\n' "$(version_of kotlinc kotlinc -version)"
+  printf 'scala\t%s\n' "$(version_of version scalac -version)"
+  printf 'csharp\t%s\n' "$(version_of version mcs --version)"
+  printf 'go\t%s\n' "$(version_of 'go version' go version)"
+  printf 'rust\t%s\n' "$(version_of rustc rustc --version)"
+  printf 'haskell\t%s\n' "$(version_of version ghc --version)"
+  printf 'ocaml\t%s\n' "OCaml $(version_of '^[0-9]' ocamlopt -version)"
+  printf 'pascal\t%s\n' "Free Pascal $(version_of '^[0-9]' fpc -iV)"
+  printf 'php\t%s\n' "$(version_of '^PHP' php --version)"
+  printf 'ruby\t%s\n' "$(version_of ruby ruby --version)"
+  printf 'perl\t%s\n' "$(version_of perl perl -e 'print "perl $^V\n"')"
+  printf 'lua\t%s\n' "$(version_of Lua lua5.4 -v)"
+  printf 'lisp\t%s\n' "$(version_of SBCL sbcl --version)"
+  printf 'prolog\t%s\n' "$(version_of SWI swipl --version)"
+  printf 'fortran\t%s\n' "$(version_of Fortran gfortran --version)"
+  printf 'ada\t%s\n' "$(version_of GNAT gnatmake --version)"
+  printf 'r\t%s\n' "$(version_of version Rscript --version)"
+  printf 'shell\t%s\n' "$(version_of bash bash --version)"
 } >"$work/languages.tsv"
 # shellcheck disable=SC2016 # dpkg-query's own ${field} syntax
 in_root dpkg-query -W -f='${Package}\t${Version}\n' >"$work/packages.tsv"

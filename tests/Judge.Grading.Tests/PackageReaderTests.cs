@@ -137,6 +137,26 @@ public sealed class PackageReaderTests
     }
 
     [Fact]
+    public void Submissions_Judge_cannot_judge_are_left_out_with_a_warning_naming_each_not_refused()
+    {
+        var files = With(Minimal, "submissions/accepted/py3.py", "#!/usr/bin/env python3\nprint(1)\n");
+        files = With(files, "submissions/accepted/py2.py", "#!/usr/bin/env python2\nprint 1\n");
+        files = With(files, "submissions/accepted/notes.txt", "not a program");
+        files = With(files, "submissions/accepted/multi/main.py", "import helper\n");
+        files = With(files, "submissions/accepted/multi/helper.py", "x = 1\n");
+        files = With(files, "submissions/wrong_answer/sol.pl", "#!/usr/bin/perl\nprint 2;\n");
+
+        var problem = Read(files);
+
+        Assert.Equal(["submissions/accepted/py3.py", "submissions/wrong_answer/sol.pl"], problem.Submissions.Select(s => s.Path).Order());
+        Assert.Equal("perl", problem.Submissions.Single(s => s.Folder == "wrong_answer").Language);
+        Assert.Equal(3, problem.Warnings.Count);
+        Assert.Contains(problem.Warnings, w => w.StartsWith("submissions/accepted/py2.py: ", StringComparison.Ordinal) && w.Contains("Python 2", StringComparison.Ordinal));
+        Assert.Contains(problem.Warnings, w => w.StartsWith("submissions/accepted/notes.txt: ", StringComparison.Ordinal) && w.Contains("'.txt'", StringComparison.Ordinal));
+        Assert.Contains(problem.Warnings, w => w.StartsWith("submissions/accepted/multi/: ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Limits_come_from_problem_yaml_or_a_timelimit_file()
     {
         var given = Read(With(Minimal, "problem.yaml", "problem_format_version: 2025-09\nname: X\nlimits:\n  time_limit: 1.5\n  memory: 256\n  output: 2\n"));

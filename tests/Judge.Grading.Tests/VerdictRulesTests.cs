@@ -93,6 +93,12 @@ public sealed class ExpectedVerdictsTests
     [InlineData("rejected", Verdict.WrongAnswer, 0, 1, ProblemType.PassFail, true)]
     [InlineData("rejected", Verdict.Accepted, 1, 1, ProblemType.PassFail, false)]
     [InlineData("brute_force", Verdict.TimeLimitExceeded, 0, 1, ProblemType.PassFail, true)]
+    [InlineData("run_time_error", Verdict.MemoryLimitExceeded, 0, 1, ProblemType.PassFail, true)]
+    [InlineData("run_time_error", Verdict.WrongAnswer, 0, 1, ProblemType.PassFail, false)]
+    [InlineData("memory_limit_exceeded", Verdict.RuntimeError, 0, 1, ProblemType.PassFail, false)]
+    [InlineData("compiler_error", Verdict.CompilationError, 0, 1, ProblemType.PassFail, true)]
+    [InlineData("output_limit", Verdict.OutputLimitExceeded, 0, 1, ProblemType.PassFail, true)]
+    [InlineData("no_output", Verdict.WrongAnswer, 0, 1, ProblemType.PassFail, true)]
     public void A_folder_states_what_its_submissions_must_get(string folder, Verdict verdict, double score, double max, ProblemType type, bool expected)
     {
         Assert.Equal(expected, ExpectedVerdicts.Satisfies(folder, verdict, [verdict], score, max, type, "2025-09"));
@@ -109,6 +115,28 @@ public sealed class ExpectedVerdictsTests
 
         Assert.Equal(satisfied, ExpectedVerdicts.Satisfies("wrong_answer", Verdict.WrongAnswer, tests, 30, 100, ProblemType.Scoring, format));
         Assert.True(ExpectedVerdicts.Satisfies("wrong_answer", Verdict.WrongAnswer, [Verdict.Accepted, Verdict.WrongAnswer, Verdict.Accepted], 30, 100, ProblemType.Scoring, format));
+    }
+
+    [Theory]
+    [InlineData("// @EXPECTED_RESULTS@: CORRECT\nint main(){}", Verdict.Accepted, true)]
+    [InlineData("# @EXPECTED_RESULTS@: WRONG-ANSWER, TIMELIMIT\nprint(1)", Verdict.TimeLimitExceeded, true)]
+    [InlineData("# @EXPECTED_RESULTS@: WRONG-ANSWER, TIMELIMIT\nprint(1)", Verdict.Accepted, false)]
+    [InlineData("/* @EXPECTED_RESULTS@: RUN-ERROR */", Verdict.MemoryLimitExceeded, true)]
+    [InlineData("-- @EXPECTED_RESULTS@: NO-OUTPUT", Verdict.WrongAnswer, true)]
+    public void A_domjudge_expected_results_header_states_the_verdicts_a_submission_may_get(string source, Verdict verdict, bool satisfied)
+    {
+        var allowed = ExpectedVerdicts.FromHeader(source);
+
+        Assert.NotNull(allowed);
+        Assert.Equal(satisfied, ExpectedVerdicts.SatisfiesHeader(allowed, verdict));
+    }
+
+    [Theory]
+    [InlineData("print(1)\n")]
+    [InlineData("# @EXPECTED_RESULTS@: SOMETHING-ELSE\n")]
+    public void Without_a_header_it_knows_the_folder_decides(string source)
+    {
+        Assert.Null(ExpectedVerdicts.FromHeader(source));
     }
 
     [Fact]

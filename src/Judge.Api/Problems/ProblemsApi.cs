@@ -230,7 +230,7 @@ public static partial class ProblemsApi
         };
         var flags = string.Join(' ', (request.ValidatorFlags ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
         return new ProblemDefinition(request.Title!, "json", ProblemType.PassFail, limits, flags, OutputValidator.Default, false,
-            new TestGroup<TestCaseData>("data", GroupSettings.PassFail, groups), []);
+            new TestGroup<TestCaseData>("data", GroupSettings.PassFail, groups), [], []);
     }
 
     /// <summary>A broken package: 400, naming the file (and line) in the detail and in errors.</summary>

@@ -63,8 +63,13 @@ public static partial class ProblemCommands
         }
 
         var definition = package.Value.Definition;
+        foreach (var warning in definition.Warnings)
+        {
+            report.WriteLine($"warning: {warning}");
+        }
+
         var runs = new List<(PackageSubmission Submission, Guid Id)>();
-        foreach (var submission in definition.Submissions.Where(s => ExpectedVerdicts.IsKnown(s.Folder)))
+        foreach (var submission in definition.Submissions.Where(s => ExpectedVerdicts.IsKnown(s.Folder) || ExpectedResults(s) is not null))
         {
             var id = await client.SubmitAsync(problem.Slug, submission.Language, Encoding.UTF8.GetString(submission.Source), "interactive", cancellationToken);
             runs.Add((submission, id));
@@ -77,12 +82,16 @@ public static partial class ProblemCommands
         {
             var verdict = Enum.Parse<Verdict>(result.Verdict ?? nameof(Verdict.InternalError));
             var testVerdicts = result.Tests?.Select(t => Enum.Parse<Verdict>(t.Verdict)).ToList() ?? [];
-            var ok = ExpectedVerdicts.Satisfies(submission.Folder, verdict, testVerdicts, result.Score ?? 0, result.MaxScore ?? definition.MaxScore, definition.Type, definition.Format) == true;
+            var header = ExpectedResults(submission);
+            var ok = header is { } allowed
+                ? ExpectedVerdicts.SatisfiesHeader(allowed, verdict)
+                : ExpectedVerdicts.Satisfies(submission.Folder, verdict, testVerdicts, result.Score ?? 0, result.MaxScore ?? definition.MaxScore, definition.Type, definition.Format) == true;
             mismatches += ok ? 0 : 1;
             var got = definition.Type == ProblemType.Scoring ? $"{verdict} {result.Score?.ToString("0.##", CultureInfo.InvariantCulture)}/{result.MaxScore?.ToString("0.##", CultureInfo.InvariantCulture)}" : verdict.ToString();
             rows.Add(
             [
-                submission.Path["submissions/".Length..], submission.Language, ExpectedVerdicts.Describe(submission.Folder), got, ok ? "ok" : "MISMATCH",
+                submission.Path["submissions/".Length..], submission.Language, header is null ? ExpectedVerdicts.Describe(submission.Folder) : string.Join(" or ", header),
+                got, ok ? "ok" : "MISMATCH",
                 (result.Tests?.Count ?? 0).ToString(CultureInfo.InvariantCulture),
                 result.Tests is { Count: > 0 } tests ? tests.Max(t => t.NormalizedCpuMs ?? t.CpuMs).ToString(CultureInfo.InvariantCulture) : "-",
                 result.Timings.TotalMs?.ToString(CultureInfo.InvariantCulture) ?? "-",
@@ -94,13 +103,16 @@ public static partial class ProblemCommands
         }
 
         Table.Print(rows, report);
-        var skipped = definition.Submissions.Count(s => !ExpectedVerdicts.IsKnown(s.Folder));
+        var skipped = definition.Submissions.Count(s => !ExpectedVerdicts.IsKnown(s.Folder) && ExpectedResults(s) is null);
         report.WriteLine(mismatches == 0
             ? $"{problem.Slug}: all {runs.Count} submissions got their expected verdict{(skipped > 0 ? $" ({skipped} in folders that state none were skipped)" : "")}."
             : $"{problem.Slug}: {mismatches} of {runs.Count} submissions did not get their expected verdict.");
         report.WriteLine();
         return (mismatches == 0, report.ToString());
     }
+
+    /// <summary>A DOMjudge <c>@EXPECTED_RESULTS@:</c> line in the source states the verdicts it may get, whatever its folder.</summary>
+    private static IReadOnlyList<Verdict>? ExpectedResults(PackageSubmission submission) => ExpectedVerdicts.FromHeader(Encoding.UTF8.GetString(submission.Source));
 
     private static async Task<ProblemDto?> ImportAsync(JudgeClient client, (PackageFiles Files, ProblemDefinition Definition, string Slug) package, string? slug,
         TextWriter report, CancellationToken cancellationToken)

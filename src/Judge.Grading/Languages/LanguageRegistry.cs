@@ -36,6 +36,13 @@ public sealed record Language(
     public string? OutOfMemoryMessage { get; init; }
 
     /// <summary>
+    /// The language whose speed calibration stands for this one's (a JVM language by Java's, a native one by C's, an
+    /// interpreter by Python's); null for a language calibrated itself. A worker measures six languages at start, not
+    /// every one it runs: each measurement compiles and runs a program several times, which under TCG takes minutes.
+    /// </summary>
+    public string? CalibratedAs { get; init; }
+
+    /// <summary>
     /// The run command under <paramref name="limits"/>: "{memory}" in an argument becomes the memory limit in bytes
     /// (the argument is dropped when there is none).
     /// </summary>
@@ -62,15 +69,28 @@ public static partial class LanguageRegistry
         ["/box/main"],
         "#include <bits/stdc++.h>\nint main() { std::cout << \"Hello, World!\" << std::endl; }\n");
 
+    /// <summary>
+    /// Interpreted languages are syntax-checked first (the "compile" step), as DOMjudge, Jobe and problemtools do: a syntax
+    /// error is a CompilationError with the interpreter's message, not a RuntimeError.
+    /// </summary>
     public static readonly Language Python = new(
         "python", "Python 3", "main.py",
-        null,
+        ["python3", "-m", "py_compile", "/box/main.py"],
         ["python3", "/box/main.py"],
         "print('Hello, World!')\n");
 
+    public static readonly Language PyPy = new(
+        "pypy3", "Python 3 (PyPy)", "main.py",
+        ["pypy3", "-m", "py_compile", "/box/main.py"],
+        ["pypy3", "/box/main.py"],
+        "print('Hello, World!')\n")
+    {
+        CalibratedAs = "python",
+    };
+
     public static readonly Language JavaScript = new(
         "javascript", "JavaScript (Node.js)", "main.js",
-        null,
+        ["node", "--check", "/box/main.js"],
         ["node", "/box/main.js"],
         "console.log('Hello, World!');\n");
 
@@ -83,37 +103,259 @@ public static partial class LanguageRegistry
     public static readonly Language Java = new(
         "java", "Java 17", "Main.java",
         ["javac", "-encoding", "UTF-8", "-d", "/box", "/box/Main.java"],
-        ["java", "-XX:+UseSerialGC", "-XX:MaxRAM={memory}", "-XX:MaxRAMPercentage=75", "-Xss64m", "-cp", "/box", "Main"],
+        [.. JvmRun("/box"), "Main"],
         "public class Main { public static void main(String[] args) { System.out.println(\"Hello, World!\"); } }\n")
     {
-        OutOfMemoryMessage = "java.lang.OutOfMemoryError",
+        OutOfMemoryMessage = JvmOutOfMemory,
+    };
+
+    /// <summary>kotlinc names the class of top-level functions after the file: Main.kt holds MainKt.</summary>
+    public static readonly Language Kotlin = new(
+        "kotlin", "Kotlin (JVM)", "Main.kt",
+        ["kotlinc", "-nowarn", "-d", "/box", "/box/Main.kt"],
+        [.. JvmRun("/box:/usr/share/java/kotlin-stdlib.jar"), "MainKt"],
+        "fun main() {\n    println(\"Hello, World!\")\n}\n")
+    {
+        OutOfMemoryMessage = JvmOutOfMemory,
+        CalibratedAs = "java",
+    };
+
+    public static readonly Language Scala = new(
+        "scala", "Scala 2", "Main.scala",
+        ["scalac", "-encoding", "UTF-8", "-d", "/box", "/box/Main.scala"],
+        [.. JvmRun("/box:/usr/share/java/scala-library.jar"), "Main"],
+        "object Main {\n  def main(args: Array[String]): Unit = println(\"Hello, World!\")\n}\n")
+    {
+        OutOfMemoryMessage = JvmOutOfMemory,
+        CalibratedAs = "java",
+    };
+
+    public static readonly Language CSharp = new(
+        "csharp", "C# (Mono)", "main.cs",
+        ["mcs", "-optimize+", "-r:System.Numerics", "-out:/box/main.exe", "/box/main.cs"],
+        ["mono", "/box/main.exe"],
+        "public static class Program { public static void Main() { System.Console.WriteLine(\"Hello, World!\"); } }\n")
+    {
+        OutOfMemoryMessage = "System.OutOfMemoryException",
+        CalibratedAs = "java",
+    };
+
+    /// <summary>GOCACHE under /tmp: the build cache must be writable, and nothing of one submission's build may outlive its sandbox.</summary>
+    public static readonly Language Go = new(
+        "go", "Go", "main.go",
+        ["env", "GOCACHE=/tmp/go-build", "GOPATH=/tmp/go", "GO111MODULE=off", "go", "build", "-o", "/box/main", "/box/main.go"],
+        ["/box/main"],
+        "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"Hello, World!\")\n}\n")
+    {
+        CalibratedAs = "c",
+    };
+
+    public static readonly Language Rust = new(
+        "rust", "Rust", "main.rs",
+        ["rustc", "--edition", "2021", "-C", "opt-level=2", "-o", "/box/main", "/box/main.rs"],
+        ["/box/main"],
+        "fn main() {\n    println!(\"Hello, World!\");\n}\n")
+    {
+        CalibratedAs = "c",
+    };
+
+    public static readonly Language Haskell = new(
+        "haskell", "Haskell (GHC)", "main.hs",
+        ["ghc", "-O2", "-ferror-spans", "-tmpdir", "/tmp", "-outputdir", "/tmp/ghc", "-o", "/box/main", "/box/main.hs"],
+        ["/box/main"],
+        "main :: IO ()\nmain = putStrLn \"Hello, World!\"\n")
+    {
+        CalibratedAs = "c",
+    };
+
+    public static readonly Language OCaml = new(
+        "ocaml", "OCaml", "main.ml",
+        ["ocamlopt", "unix.cmxa", "str.cmxa", "-o", "/box/main", "/box/main.ml"],
+        ["/box/main"],
+        "let () = print_endline \"Hello, World!\"\n")
+    {
+        CalibratedAs = "c",
+    };
+
+    public static readonly Language Pascal = new(
+        "pascal", "Pascal (Free Pascal)", "main.pas",
+        ["fpc", "-O2", "-XS", "-Xt", "-FU/tmp", "-o/box/main", "/box/main.pas"],
+        ["/box/main"],
+        "program Hello;\nbegin\n  writeln('Hello, World!');\nend.\n")
+    {
+        CalibratedAs = "c",
+    };
+
+    public static readonly Language Php = new(
+        "php", "PHP", "main.php",
+        ["php", "-n", "-l", "/box/main.php"],
+        ["php", "-n", "-d", "display_errors=stderr", "-d", "html_errors=0", "-d", "memory_limit=-1", "/box/main.php"],
+        "<?php\necho \"Hello, World!\\n\";\n")
+    {
+        CalibratedAs = "python",
+    };
+
+    public static readonly Language Ruby = new(
+        "ruby", "Ruby", "main.rb",
+        ["ruby", "-c", "/box/main.rb"],
+        ["ruby", "/box/main.rb"],
+        "puts 'Hello, World!'\n")
+    {
+        CalibratedAs = "python",
+    };
+
+    public static readonly Language Perl = new(
+        "perl", "Perl", "main.pl",
+        ["perl", "-c", "/box/main.pl"],
+        ["perl", "/box/main.pl"],
+        "print \"Hello, World!\\n\";\n")
+    {
+        CalibratedAs = "python",
+    };
+
+    public static readonly Language Lua = new(
+        "lua", "Lua 5.4", "main.lua",
+        ["luac5.4", "-p", "/box/main.lua"],
+        ["lua5.4", "/box/main.lua"],
+        "print(\"Hello, World!\")\n")
+    {
+        CalibratedAs = "python",
+    };
+
+    /// <summary>Compiled to a fasl first: a reader error is a CompilationError, and the run loads compiled code.</summary>
+    public static readonly Language Lisp = new(
+        "lisp", "Common Lisp (SBCL)", "main.lisp",
+        ["sbcl", "--noinform", "--non-interactive", "--eval", "(unless (compile-file \"/box/main.lisp\") (sb-ext:exit :code 1))"],
+        ["sbcl", "--script", "/box/main.fasl"],
+        "(write-line \"Hello, World!\")\n")
+    {
+        CalibratedAs = "python",
+    };
+
+    /// <summary>The program's entry is main/0, as in problemtools (run with -g main): a saved state that runs it and halts.</summary>
+    public static readonly Language Prolog = new(
+        "prolog", "Prolog (SWI-Prolog)", "main.pl",
+        ["swipl", "--on-error=halt", "-O", "-q", "-g", "main", "-t", "halt", "-o", "/box/main", "-c", "/box/main.pl"],
+        ["/box/main"],
+        "main :- write('Hello, World!'), nl.\n")
+    {
+        CalibratedAs = "python",
+    };
+
+    public static readonly Language Fortran = new(
+        "fortran", "Fortran (gfortran)", "main.f90",
+        ["gfortran", "-O2", "-static", "-J/tmp", "-o", "/box/main", "/box/main.f90"],
+        ["/box/main"],
+        "program hello\n  print '(a)', 'Hello, World!'\nend program hello\n")
+    {
+        CalibratedAs = "c",
+    };
+
+    /// <summary>GNAT wants the file named after its unit: main.adb holds procedure Main.</summary>
+    public static readonly Language Ada = new(
+        "ada", "Ada (GNAT)", "main.adb",
+        ["gnatmake", "-q", "-O2", "-D", "/tmp", "-o", "/box/main", "/box/main.adb"],
+        ["/box/main"],
+        "with Ada.Text_IO;\nprocedure Main is\nbegin\n   Ada.Text_IO.Put_Line (\"Hello, World!\");\nend Main;\n")
+    {
+        CalibratedAs = "c",
+    };
+
+    public static readonly Language R = new(
+        "r", "R", "main.R",
+        ["Rscript", "--vanilla", "-e", "invisible(parse('/box/main.R'))"],
+        ["Rscript", "--vanilla", "/box/main.R"],
+        "cat('Hello, World!\\n')\n")
+    {
+        CalibratedAs = "python",
     };
 
     public static readonly Language Shell = new(
         "shell", "Bash", "main.sh",
-        null,
+        ["bash", "-n", "/box/main.sh"],
         ["bash", "/box/main.sh"],
         "echo 'Hello, World!'\n");
 
-    public static IReadOnlyList<Language> All { get; } = [C, Cpp, Python, JavaScript, Java, Shell];
+    public static IReadOnlyList<Language> All { get; } =
+    [
+        C, Cpp, Python, PyPy, Java, Kotlin, Scala, CSharp, Go, Rust, Haskell, OCaml, Pascal, JavaScript, Php, Ruby, Perl, Lua, Lisp, Prolog,
+        Fortran, Ada, R, Shell,
+    ];
 
+    private const string JvmOutOfMemory = "java.lang.OutOfMemoryError";
+
+    /// <summary>The JVM's command line for a run with <paramref name="classPath"/>; the main class follows.</summary>
+    private static string[] JvmRun(string classPath) =>
+        ["java", "-XX:+UseSerialGC", "-XX:MaxRAM={memory}", "-XX:MaxRAMPercentage=75", "-Xss64m", "-cp", classPath];
+
+    /// <summary>
+    /// File extensions as problemtools and DOMjudge name solutions (.pl is Prolog there; a Perl file says so in its shebang,
+    /// see <see cref="ForFile(string, string?)"/>).
+    /// </summary>
     private static readonly Dictionary<string, Language> ByExtension = new(StringComparer.OrdinalIgnoreCase)
     {
         [".c"] = C,
         [".cc"] = Cpp,
         [".cpp"] = Cpp,
         [".cxx"] = Cpp,
+        [".c++"] = Cpp,
         [".py"] = Python,
-        [".js"] = JavaScript,
+        [".py3"] = Python,
         [".java"] = Java,
+        [".kt"] = Kotlin,
+        [".scala"] = Scala,
+        [".sc"] = Scala,
+        [".cs"] = CSharp,
+        [".go"] = Go,
+        [".rs"] = Rust,
+        [".hs"] = Haskell,
+        [".ml"] = OCaml,
+        [".pas"] = Pascal,
+        [".js"] = JavaScript,
+        [".php"] = Php,
+        [".rb"] = Ruby,
+        [".pm"] = Perl,
+        [".lua"] = Lua,
+        [".lisp"] = Lisp,
+        [".cl"] = Lisp,
+        [".pl"] = Prolog,
+        [".f90"] = Fortran,
+        [".f95"] = Fortran,
+        [".f"] = Fortran,
+        [".adb"] = Ada,
+        [".ada"] = Ada,
+        [".r"] = R,
         [".sh"] = Shell,
+        [".bash"] = Shell,
     };
 
     /// <summary>The file extensions <see cref="ForFile"/> knows.</summary>
     public static IEnumerable<string> Extensions => ByExtension.Keys;
 
-    /// <summary>The language of a source file by its extension, as problem archives name their solutions.</summary>
-    public static Language? ForFile(string path) => ByExtension.GetValueOrDefault(Path.GetExtension(path));
+    /// <summary>
+    /// The language of a source file by its extension, as problem archives name their solutions, and, given its
+    /// <paramref name="content"/>, by its shebang as problemtools decides: a <c>#!…python2</c> file is Python 2, which no
+    /// sandbox has (null), and a <c>.pl</c> file whose shebang names perl is Perl rather than Prolog.
+    /// </summary>
+    public static Language? ForFile(string path, string? content = null)
+    {
+        var language = ByExtension.GetValueOrDefault(Path.GetExtension(path));
+        if (content is null || !content.StartsWith("#!", StringComparison.Ordinal))
+        {
+            return language;
+        }
+
+        var shebang = content[..(content.IndexOf('\n', StringComparison.Ordinal) is >= 0 and var end ? end : content.Length)];
+        return language switch
+        {
+            _ when language == Python && Python2Shebang().IsMatch(shebang) => null,
+            _ when language == Prolog && shebang.Contains("perl", StringComparison.Ordinal) => Perl,
+            _ => language,
+        };
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^#!.*python2\b")]
+    private static partial System.Text.RegularExpressions.Regex Python2Shebang();
 
     /// <summary>
     /// The language's commands for this source. Java runs the public class the source declares (archives name
@@ -145,11 +387,14 @@ public static partial class LanguageRegistry
     [System.Text.RegularExpressions.GeneratedRegex(@"public\s+(?:(?:final|abstract|static)\s+)*class\s+([A-Za-z_$][A-Za-z0-9_$]*)")]
     private static partial System.Text.RegularExpressions.Regex JavaPublicClass();
 
-    /// <summary>Compilers need room: several processes (cc1, as, ld), memory, and time under emulation.</summary>
+    /// <summary>
+    /// Compilers need room: several processes (cc1, as, ld), memory, and time under emulation, where the JVM-based
+    /// compilers (kotlinc, scalac) need over 60 s of CPU for a hello world (measured under TCG: 62 s, stopped there).
+    /// </summary>
     public static ResourceLimits CompileLimits { get; } = new()
     {
-        CpuTime = TimeSpan.FromSeconds(60),
-        WallTime = TimeSpan.FromSeconds(120),
+        CpuTime = TimeSpan.FromSeconds(180),
+        WallTime = TimeSpan.FromSeconds(300),
         MemoryBytes = SandboxCaps.MemoryBytes,
         MaxProcesses = SandboxCaps.Processes,
         OutputBytes = 64 * 1024,

@@ -44,7 +44,8 @@ public static class ProblemPackageReader
         }
 
         var data = Data(files, yaml, legacy, type, validator.Kind, flags);
-        return new ProblemDefinition(Name(yaml), format, type, limits, flags, validator, validatorScores, data, Submissions(files));
+        var (submissions, warnings) = Submissions(files);
+        return new ProblemDefinition(Name(yaml), format, type, limits, flags, validator, validatorScores, data, submissions, warnings);
     }
 
     private static string Format(YamlMap yaml) => yaml.Text("problem_format_version") switch
@@ -286,22 +287,39 @@ public static class ProblemPackageReader
         return new TestGroup<TestCaseData>(directory, settings, [.. children.OrderBy(c => c.Sort, StringComparer.Ordinal).Select(c => c.Node)]);
     }
 
-    private static List<PackageSubmission> Submissions(PackageFiles files)
+    /// <summary>The single-file submissions in a language Judge has, and a warning for each file or program left out.</summary>
+    private static (List<PackageSubmission> Submissions, List<string> Warnings) Submissions(PackageFiles files)
     {
         var submissions = new List<PackageSubmission>();
+        var warnings = new List<string>();
         foreach (var path in files.Under("submissions"))
         {
             var parts = path.Split('/');
-            if (parts.Length != 3 || LanguageRegistry.ForFile(path) is not { } language)
+            if (parts.Length != 3)
             {
-                // Multi-file programs and unknown languages are not judged.
+                var program = string.Join('/', parts.Take(3)) + "/";
+                if (parts.Length > 3 && !warnings.Any(w => w.StartsWith(program, StringComparison.Ordinal)))
+                {
+                    warnings.Add($"{program}: not judged: multi-file submissions are not supported yet");
+                }
+
                 continue;
             }
 
-            submissions.Add(new PackageSubmission(path, parts[1], language.Id, files.Read(path)));
+            var source = files.Read(path);
+            var head = System.Text.Encoding.UTF8.GetString(source.AsSpan(0, Math.Min(source.Length, 256)));
+            if (LanguageRegistry.ForFile(path, head) is not { } language)
+            {
+                warnings.Add(LanguageRegistry.ForFile(path) is null
+                    ? $"{path}: not judged: no language Judge has uses the extension '{Path.GetExtension(path)}'"
+                    : $"{path}: not judged: its shebang asks for Python 2, which no sandbox has");
+                continue;
+            }
+
+            submissions.Add(new PackageSubmission(path, parts[1], language.Id, source));
         }
 
-        return submissions;
+        return (submissions, warnings);
     }
 
     /// <summary>A group's effective testdata.yaml settings, merged key by key from its ancestors (as problemtools does).</summary>

@@ -145,7 +145,10 @@ public sealed record OutputValidator(OutputValidatorKind Kind, string? Language,
 /// <summary>A solution shipped in the package, in the folder that states the verdict it should get.</summary>
 public sealed record PackageSubmission(string Path, string Folder, string Language, byte[] Source);
 
-/// <summary>Everything Judge keeps of a problem package, read and checked.</summary>
+/// <summary>
+/// Everything Judge keeps of a problem package, read and checked; <see cref="Warnings"/> name what of it is not used (a
+/// submission in a language no sandbox has, for one), each beginning with the file it is about.
+/// </summary>
 public sealed record ProblemDefinition(
     string Name,
     string Format,
@@ -155,7 +158,8 @@ public sealed record ProblemDefinition(
     OutputValidator Validator,
     bool ValidatorScores,
     TestGroup<TestCaseData> Data,
-    IReadOnlyList<PackageSubmission> Submissions)
+    IReadOnlyList<PackageSubmission> Submissions,
+    IReadOnlyList<string> Warnings)
 {
     /// <summary>The best score a submission can reach: the upper end of the root range, else of the secret group.</summary>
     public double MaxScore => Type == ProblemType.PassFail ? 1 : Data.MaxScore();

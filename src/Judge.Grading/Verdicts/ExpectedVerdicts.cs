@@ -4,8 +4,10 @@ namespace Judge.Grading.Verdicts;
 
 /// <summary>
 /// What a submission is expected to get, from the folder it sits in: the Kattis problem package names
-/// (accepted, partially_accepted, wrong_answer, time_limit_exceeded, run_time_error, rejected, brute_force)
-/// plus Judge's own for the other verdicts.
+/// (accepted, partially_accepted, wrong_answer, time_limit_exceeded, run_time_error, rejected, brute_force),
+/// DOMjudge's (compiler_error, output_limit, no_output), Judge's own for the other verdicts; or from a DOMjudge
+/// <c>@EXPECTED_RESULTS@:</c> header in the source, which overrides the folder. The Kattis format has no memory or
+/// output verdict: running out of memory is a run-time error there, so run_time_error accepts MemoryLimitExceeded.
 /// </summary>
 public static class ExpectedVerdicts
 {
@@ -15,6 +17,9 @@ public static class ExpectedVerdicts
         ["time_limit_exceeded"] = Verdict.TimeLimitExceeded,
         ["run_time_error"] = Verdict.RuntimeError,
         ["compile_error"] = Verdict.CompilationError,
+        ["compiler_error"] = Verdict.CompilationError,
+        ["output_limit"] = Verdict.OutputLimitExceeded,
+        ["no_output"] = Verdict.WrongAnswer,
         ["memory_limit_exceeded"] = Verdict.MemoryLimitExceeded,
         ["output_limit_exceeded"] = Verdict.OutputLimitExceeded,
     };
@@ -49,10 +54,49 @@ public static class ExpectedVerdicts
             "accepted" => verdict == Verdict.Accepted && full,
             "partially_accepted" => verdict == Verdict.Accepted && !full,
             "rejected" => verdict != Verdict.Accepted,
-            "brute_force" => verdict is Verdict.TimeLimitExceeded or Verdict.RuntimeError,
+            "brute_force" => verdict is Verdict.TimeLimitExceeded or Verdict.RuntimeError or Verdict.MemoryLimitExceeded,
             _ when Exact.TryGetValue(folder, out var expected) =>
-                verdict == expected && (format.StartsWith("legacy", StringComparison.Ordinal) || tests.All(t => t == Verdict.Accepted || t == expected)),
+                Is(verdict, expected) && (format.StartsWith("legacy", StringComparison.Ordinal) || tests.All(t => t == Verdict.Accepted || Is(t, expected))),
             _ => null,
         };
     }
+
+    /// <summary>
+    /// The verdicts a DOMjudge <c>@EXPECTED_RESULTS@: A, B</c> line in <paramref name="source"/> allows (any of them), or null
+    /// without one; an unknown name makes it null too, so the folder decides.
+    /// </summary>
+    public static IReadOnlyList<Verdict>? FromHeader(string source)
+    {
+        var at = source.IndexOf(HeaderMark, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var line = source[(at + HeaderMark.Length)..].Split('\n', 2)[0];
+        var names = line.Split([',', ' ', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim('*', '/', '#', '-').ToUpperInvariant())
+            .Where(n => n.Length > 0).ToList(); // the rest of a comment's delimiters
+        var verdicts = names.Select(n => DomjudgeNames.TryGetValue(n, out var v) ? v : (Verdict?)null).ToList();
+        return verdicts.Count > 0 && verdicts.All(v => v is not null) ? [.. verdicts.Select(v => v!.Value).Distinct()] : null;
+    }
+
+    /// <summary>Whether a result is one of the header's verdicts (a run error there includes running out of memory).</summary>
+    public static bool SatisfiesHeader(IReadOnlyList<Verdict> allowed, Verdict verdict) => allowed.Any(a => Is(verdict, a));
+
+    private const string HeaderMark = "@EXPECTED_RESULTS@:";
+
+    private static readonly Dictionary<string, Verdict> DomjudgeNames = new(StringComparer.Ordinal)
+    {
+        ["CORRECT"] = Verdict.Accepted,
+        ["WRONG-ANSWER"] = Verdict.WrongAnswer,
+        ["NO-OUTPUT"] = Verdict.WrongAnswer,
+        ["TIMELIMIT"] = Verdict.TimeLimitExceeded,
+        ["RUN-ERROR"] = Verdict.RuntimeError,
+        ["COMPILER-ERROR"] = Verdict.CompilationError,
+        ["OUTPUT-LIMIT"] = Verdict.OutputLimitExceeded,
+        ["MEMORY-LIMIT"] = Verdict.MemoryLimitExceeded,
+    };
+
+    private static bool Is(Verdict got, Verdict expected) =>
+        got == expected || (expected == Verdict.RuntimeError && got == Verdict.MemoryLimitExceeded);
 }

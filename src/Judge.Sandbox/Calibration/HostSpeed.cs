@@ -20,7 +20,8 @@ public sealed record HostSpeed(IReadOnlyDictionary<string, LanguageSpeed> Langua
     /// <summary>No calibration (Sandbox:CalibrateSpeed=false): every factor is 1, as if this were the reference host.</summary>
     public static HostSpeed Uncalibrated { get; } = new(new Dictionary<string, LanguageSpeed>());
 
-    public double FactorFor(Language language) => Languages.TryGetValue(language.Id, out var speed) ? speed.Factor : 1.0;
+    public double FactorFor(Language language) =>
+        Languages.TryGetValue(language.Id, out var speed) || (language.CalibratedAs is { } kin && Languages.TryGetValue(kin, out speed)) ? speed.Factor : 1.0;
 
     /// <summary>The CPU time a run of <paramref name="language"/> may use here for a problem time limit of <paramref name="limit"/>.</summary>
     public TimeSpan CpuLimitFor(Language language, TimeSpan limit) => limit * language.TimeMultiplier * FactorFor(language);

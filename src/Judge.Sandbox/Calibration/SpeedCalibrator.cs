@@ -45,7 +45,7 @@ public static class SpeedCalibrator
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(timedRuns, 1);
         var results = new List<CalibrationRun>();
-        foreach (var language in LanguageRegistry.All)
+        foreach (var language in LanguageRegistry.All.Where(l => l.CalibratedAs is null))
         {
             results.Add(await MeasureAsync(sandbox, language, timedRuns, cancellationToken));
         }

@@ -58,7 +58,7 @@ public sealed class SandboxOptions
     /// <summary>VMs kept booted per language; 0 = max(1, (int)(MaxConcurrentVms * 0.25)).</summary>
     public int WarmPoolSize { get; set; }
 
-    /// <summary>Languages with a warm pool; empty = every language of the registry.</summary>
+    /// <summary>Languages with a warm pool; empty = see <see cref="EffectiveWarmLanguages"/>.</summary>
     public IList<string> WarmLanguages { get; } = [];
 
     /// <summary>A VM's memory; for a namespace sandbox, the memory limit of the whole sandbox (its tmpfs files included).</summary>
@@ -97,8 +97,12 @@ public sealed class SandboxOptions
 
     public int EffectiveWarmPoolSize => WarmPoolSize > 0 ? WarmPoolSize : Math.Max(1, (int)(MaxConcurrentVms * 0.25));
 
+    /// <summary>
+    /// Unless configured, the six languages most submissions are in (those calibrated themselves): a pool for each of two
+    /// dozen would hold two dozen idle VMs; the others start a sandbox on demand.
+    /// </summary>
     public IReadOnlyList<string> EffectiveWarmLanguages =>
-        WarmLanguages.Count > 0 ? [.. WarmLanguages] : [.. LanguageRegistry.All.Select(l => l.Id)];
+        WarmLanguages.Count > 0 ? [.. WarmLanguages] : [.. LanguageRegistry.All.Where(l => l.CalibratedAs is null).Select(l => l.Id)];
 
     public string ResolveCacheDirectory() =>
         CacheDirectory

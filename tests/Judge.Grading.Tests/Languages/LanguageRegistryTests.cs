@@ -3,7 +3,7 @@ using Judge.Grading.Runs;
 
 namespace Judge.Grading.Tests.Languages;
 
-/// <summary>Unit tests: run commands under limits.</summary>
+/// <summary>Unit tests: run commands under limits, and which language a file is in.</summary>
 public sealed class LanguageRegistryTests
 {
     [Fact]
@@ -28,5 +28,37 @@ public sealed class LanguageRegistryTests
     public void Commands_without_the_placeholder_are_unchanged()
     {
         Assert.Equal(LanguageRegistry.Python.RunCommand, LanguageRegistry.Python.RunCommandFor(new ResourceLimits { MemoryBytes = 1 << 20 }));
+    }
+
+    [Theory]
+    [InlineData("accepted/sol.py", "print(1)\n", "python")]
+    [InlineData("accepted/sol.py", "#!/usr/bin/env python3\nprint(1)\n", "python")]
+    [InlineData("accepted/sol.py", "#!/usr/bin/env python2\nprint 1\n", null)]
+    [InlineData("accepted/sol.py", "#! /usr/bin/python2.7\nprint 1\n", null)]
+    [InlineData("accepted/sol.pl", "main :- write(1), nl.\n", "prolog")]
+    [InlineData("accepted/sol.pl", "#!/usr/bin/perl\nprint 1;\n", "perl")]
+    [InlineData("accepted/Sol.KT", "fun main() {}\n", "kotlin")]
+    [InlineData("accepted/sol.R", "cat(1)\n", "r")]
+    [InlineData("accepted/sol.txt", "hello\n", null)]
+    public void A_file_is_in_the_language_of_its_extension_and_its_shebang_as_problemtools_decides(string path, string content, string? language)
+    {
+        Assert.Equal(language, LanguageRegistry.ForFile(path, content)?.Id);
+    }
+
+    [Fact]
+    public void Languages_not_calibrated_themselves_borrow_a_calibrated_languages_speed()
+    {
+        var calibrated = LanguageRegistry.All.Where(l => l.CalibratedAs is null).Select(l => l.Id).ToHashSet();
+
+        Assert.All(LanguageRegistry.All.Where(l => l.CalibratedAs is not null), l => Assert.Contains(l.CalibratedAs!, calibrated));
+        Assert.Equal(["c", "cpp", "java", "javascript", "python", "shell"], calibrated.Order());
+    }
+
+    [Fact]
+    public void Language_ids_and_extensions_are_unique_and_every_language_has_a_hello_world()
+    {
+        Assert.Equal(LanguageRegistry.All.Count, LanguageRegistry.All.Select(l => l.Id).Distinct().Count());
+        Assert.All(LanguageRegistry.All, l => Assert.Contains("Hello, World!", l.HelloWorld, StringComparison.Ordinal));
+        Assert.True(LanguageRegistry.All.Count >= 20);
     }
 }

@@ -83,15 +83,26 @@ public sealed class HostSpeedTests
     }
 
     [Fact]
-    public void The_built_in_reference_and_a_calibration_program_cover_every_language()
+    public void The_built_in_reference_and_a_calibration_program_cover_every_language_calibrated_itself()
     {
-        foreach (var language in LanguageRegistry.All)
+        foreach (var language in LanguageRegistry.All.Where(l => l.CalibratedAs is null))
         {
             Assert.True(SpeedReference.BuiltIn.Languages.TryGetValue(language.Id, out var run), $"no reference for {language.Id}");
             Assert.True(run.CpuMs > 0);
             Assert.NotEmpty(run.Output);
             Assert.NotEmpty(SpeedCalibrator.ProgramFor(language));
         }
+    }
+
+    [Fact]
+    public void A_language_not_calibrated_itself_runs_at_its_kins_speed()
+    {
+        var speed = new HostSpeed(new Dictionary<string, LanguageSpeed> { ["java"] = new(4.0, 400, 100), ["c"] = new(2.0, 200, 100) });
+
+        Assert.Equal(4.0, speed.FactorFor(LanguageRegistry.Kotlin));
+        Assert.Equal(2.0, speed.FactorFor(LanguageRegistry.Rust));
+        Assert.Equal(1.0, speed.FactorFor(LanguageRegistry.Ruby)); // python's was not measured here
+        Assert.Equal(TimeSpan.FromSeconds(8), speed.CpuLimitFor(LanguageRegistry.Scala, TimeSpan.FromSeconds(2)));
     }
 
     [Fact]

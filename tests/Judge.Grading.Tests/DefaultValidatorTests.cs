@@ -136,4 +136,16 @@ public sealed class DefaultValidatorTests
 
     private static CheckResult Check(string output, string answer, string flags) =>
         DefaultValidator.Check(Encoding.UTF8.GetBytes(output), Encoding.UTF8.GetBytes(answer), DefaultValidatorFlags.Parse(flags));
+
+    [Fact]
+    public void A_long_token_in_a_message_is_cut_before_a_character_never_through_one()
+    {
+        // 79 ASCII bytes, then "é" (two bytes) straddling the 80-byte cut.
+        var token = new string('x', 79) + "é" + new string('y', 10);
+
+        var result = DefaultValidator.Check(Encoding.UTF8.GetBytes(token), Encoding.UTF8.GetBytes("answer"), DefaultValidatorFlags.Parse(""));
+
+        Assert.DoesNotContain('\uFFFD', result.Message);
+        Assert.Contains(new string('x', 79) + "…", result.Message, StringComparison.Ordinal);
+    }
 }

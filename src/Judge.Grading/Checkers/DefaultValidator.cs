@@ -205,10 +205,21 @@ public static class DefaultValidator
     private static CheckResult Wrong(int outputLine, int answerLine, string message) =>
         CheckResult.Reject($"Wrong answer on line {outputLine} of output (corresponding to line {answerLine} in answer file)\n{message}");
 
+    /// <summary>The token, or its first <see cref="MaxShown"/> bytes cut before a character rather than through one.</summary>
     private static string Show(ReadOnlySpan<byte> token)
     {
-        var text = Encoding.UTF8.GetString(token.Length > MaxShown ? token[..MaxShown] : token);
-        return token.Length > MaxShown ? text + "…" : text;
+        if (token.Length <= MaxShown)
+        {
+            return Encoding.UTF8.GetString(token);
+        }
+
+        var cut = MaxShown;
+        while (cut > 0 && (token[cut] & 0xC0) == 0x80)
+        {
+            cut--; // a continuation byte: the character began before the cut
+        }
+
+        return Encoding.UTF8.GetString(token[..cut]) + "…";
     }
 }
 

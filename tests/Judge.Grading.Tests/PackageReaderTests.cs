@@ -157,6 +157,20 @@ public sealed class PackageReaderTests
     }
 
     [Fact]
+    public void Unknown_keys_in_problem_yaml_and_testdata_yaml_are_warnings_naming_file_and_line()
+    {
+        var files = With(Minimal, "problem.yaml", "name: Hello\nlimits:\n  memory: 256\n  speed: 3\ncolour: blue\n");
+        files = With(files, "data/secret/testdata.yaml", "on_reject: continue\nshuffle: true\n");
+
+        var problem = Read(files);
+
+        Assert.Equal(
+            ["data/secret/testdata.yaml:2: unknown key 'shuffle', ignored", "problem.yaml:4: unknown key 'limits.speed', ignored", "problem.yaml:5: unknown key 'colour', ignored"],
+            problem.Warnings.Order(StringComparer.Ordinal));
+        Assert.Equal(256L << 20, problem.Limits.MemoryBytes);
+    }
+
+    [Fact]
     public void Limits_come_from_problem_yaml_or_a_timelimit_file()
     {
         var given = Read(With(Minimal, "problem.yaml", "problem_format_version: 2025-09\nname: X\nlimits:\n  time_limit: 1.5\n  memory: 256\n  output: 2\n"));

@@ -45,7 +45,8 @@ public static class ProblemPackageReader
 
         var data = Data(files, yaml, legacy, type, validator.Kind, flags);
         var (submissions, warnings) = Submissions(files);
-        return new ProblemDefinition(Name(yaml), format, type, limits, flags, validator, validatorScores, data, submissions, warnings);
+        return new ProblemDefinition(Name(yaml), format, type, limits, flags, validator, validatorScores, data, submissions,
+            [.. UnknownKeyWarnings(files, yaml), .. warnings]);
     }
 
     private static string Format(YamlMap yaml) => yaml.Text("problem_format_version") switch
@@ -285,6 +286,43 @@ public static class ProblemPackageReader
 
         var settings = config.Settings(children.Count(c => c.Node is TestCaseData));
         return new TestGroup<TestCaseData>(directory, settings, [.. children.OrderBy(c => c.Sort, StringComparer.Ordinal).Select(c => c.Node)]);
+    }
+
+    /// <summary>Keys of problem.yaml (any format version) that problemtools knows; others are ignored, with a warning.</summary>
+    private static readonly HashSet<string> ProblemKeys = new(StringComparer.Ordinal)
+    {
+        "problem_format_version", "type", "name", "uuid", "version", "credits", "author", "source", "source_url", "license", "rights_owner",
+        "limits", "validation", "validator_flags", "keywords", "languages", "constants", "embargo_until", "allow_file_writing", "grading",
+    };
+
+    private static readonly HashSet<string> LimitKeys = new(StringComparer.Ordinal)
+    {
+        "time_multiplier", "time_multipliers", "time_safety_margin", "time_limit", "time_resolution", "memory", "output", "code",
+        "compilation_time", "compilation_memory", "validation_time", "validation_memory", "validation_output", "validation_passes",
+    };
+
+    private static readonly HashSet<string> GroupKeys = new(StringComparer.Ordinal)
+    {
+        "on_reject", "grading", "grader_flags", "input_validator_flags", "output_validator_flags", "input_validator_args", "output_validator_args",
+        "accept_score", "reject_score", "range", "scoring", "static_validation", "full_feedback", "max_score",
+    };
+
+    /// <summary>As problemtools warns: a key the format does not have, in problem.yaml, testdata.yaml or test_group.yaml, named with its line.</summary>
+    private static IEnumerable<string> UnknownKeyWarnings(PackageFiles files, YamlMap problemYaml)
+    {
+        var found = problemYaml.UnknownKeys(ProblemKeys).Select(k => (problemYaml.File, k.Key, k.Line)).ToList();
+        if (problemYaml.IsMap("limits"))
+        {
+            found.AddRange(problemYaml.Map("limits")!.UnknownKeys(LimitKeys).Select(k => (problemYaml.File, k.Key, k.Line)));
+        }
+
+        foreach (var path in files.Under("data").Where(p => Path.GetFileName(p) is "testdata.yaml" or "test_group.yaml"))
+        {
+            var group = YamlMap.Parse(path, files.Read(path));
+            found.AddRange(group.UnknownKeys(GroupKeys).Select(k => (path, k.Key, k.Line)));
+        }
+
+        return found.Select(f => $"{f.Item1}:{f.Line}: unknown key '{f.Key}', ignored");
     }
 
     /// <summary>The single-file submissions in a language Judge has, and a warning for each file or program left out.</summary>

@@ -50,6 +50,10 @@ public sealed class YamlMap
 
     public int LineOf(string key) => Node(key) is { } node ? (int)node.Start.Line : Line;
 
+    /// <summary>The keys of this mapping outside <paramref name="known"/>, each with the line it is on.</summary>
+    public IEnumerable<(string Key, int Line)> UnknownKeys(IReadOnlySet<string> known) =>
+        _node.Children.Keys.OfType<YamlScalarNode>().Where(k => !known.Contains(k.Value ?? "")).Select(k => (_prefix + k.Value, (int)k.Start.Line));
+
     public string? Text(string key) => Node(key) switch
     {
         null => null,

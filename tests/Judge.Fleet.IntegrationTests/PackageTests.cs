@@ -160,6 +160,21 @@ public sealed class PackageTests(FleetFixture fleet)
     }
 
     [Fact]
+    public async Task A_python_2_solution_in_accepted_is_left_out_of_the_time_limit_with_a_warning_not_a_refusal()
+    {
+        var files = FleetFixture.Package("name: Old python\n", ("data/secret/1.in", "5"), ("data/secret/1.ans", "5"),
+            ("submissions/accepted/echo.py", Echo), ("submissions/accepted/old.py", "#!/usr/bin/env python2\nprint raw_input()\n"));
+
+        using var response = await fleet.ImportPackageAsync(files, "oldpython");
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var ready = await WaitReadyAsync("oldpython");
+
+        Assert.Equal("ready", ready.GetProperty("status").GetString());
+        Assert.True(ready.GetProperty("timeLimitDerived").GetBoolean());
+        Assert.Contains("submissions/accepted/old.py: not judged: its shebang asks for Python 2", ready.GetProperty("statusMessage").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_time_limit_missing_from_the_package_is_derived_from_its_accepted_submissions()
     {
         var files = FleetFixture.Package("name: Derived\n", ("data/secret/1.in", "5"), ("data/secret/1.ans", "5"),

@@ -61,6 +61,7 @@ public sealed class ProblemImporter(JudgeDbContext db, JudgeCommandSender sender
             output = SandboxCaps.CapturedOutputBytes;
         }
 
+        notes.AddRange(definition.Warnings); // what of the package is not used, for whoever reads the version's status
         var version = new ProblemVersion
         {
             Id = Guid.CreateVersion7(),

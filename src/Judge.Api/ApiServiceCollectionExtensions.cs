@@ -31,7 +31,11 @@ public static class ApiServiceCollectionExtensions
         services.AddJudgeData(configuration);
 
         var rabbit = RabbitMqOptions.From(configuration);
-        services.AddMassTransit(bus => bus.UsingRabbitMq((_, cfg) => JudgeQueues.ConfigureHost(cfg, rabbit)));
+        services.AddMassTransit(bus =>
+        {
+            JudgeQueues.DisableUsageTelemetry(bus);
+            bus.UsingRabbitMq((_, cfg) => JudgeQueues.ConfigureHost(cfg, rabbit));
+        });
         services.AddSingleton<JudgeCommandSender>();
         services.AddSingleton<ApiMetrics>();
         services.AddScoped<ProblemImporter>();

@@ -55,6 +55,12 @@ public static class JudgeQueues
         endpoint.SetQueueArgument("x-overflow", "reject-publish");
     }
 
+    /// <summary>
+    /// MassTransit (8.4 and later) reports its usage to its makers over the internet; a judge's hosts call nothing outside
+    /// the fleet (and here reach nothing beyond loopback, where the attempt only fills the log with a connection error).
+    /// </summary>
+    public static void DisableUsageTelemetry(IBusRegistrationConfigurator bus) => bus.ConfigureUsageTelemetryOptions(options => options.Enabled = false);
+
     public static void ConfigureHost(IRabbitMqBusFactoryConfigurator bus, RabbitMqOptions options) =>
         bus.Host(options.Host, (ushort)options.Port, options.VirtualHost, host =>
         {

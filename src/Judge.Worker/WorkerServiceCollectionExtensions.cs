@@ -35,6 +35,7 @@ public static class WorkerServiceCollectionExtensions
         var rabbit = RabbitMqOptions.From(configuration);
         services.AddMassTransit(bus =>
         {
+            JudgeQueues.DisableUsageTelemetry(bus);
             bus.AddConsumer<JudgeSubmissionConsumer, JudgeSubmissionConsumerDefinition>();
             bus.UsingRabbitMq((context, cfg) =>
             {

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Judge.Fleet.IntegrationTests;
 
@@ -9,6 +11,13 @@ namespace Judge.Fleet.IntegrationTests;
 [Collection(Fleet.Name)]
 public sealed class OperationsTests(FleetFixture fleet)
 {
+    [Fact]
+    public void Neither_the_API_nor_the_worker_reports_usage_to_MassTransits_makers()
+    {
+        Assert.False(fleet.Api.Services.GetRequiredService<IOptions<MassTransit.UsageTelemetryOptions>>().Value.Enabled);
+        Assert.False(fleet.Worker.Services.GetRequiredService<IOptions<MassTransit.UsageTelemetryOptions>>().Value.Enabled);
+    }
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]

@@ -6,4 +6,6 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 ensure_root "$@"
 prepare
-dotnet test Judge.sln -c Release --no-build --logger "console;verbosity=normal" "$@"
+# One test project at a time (-m:1): both integration suites run VMs, and sharing two CPUs between them inflates the CPU
+# time TCG guests measure until compile and run limits trip.
+dotnet test Judge.sln -c Release --no-build -m:1 --logger "console;verbosity=normal" "$@"

@@ -387,6 +387,13 @@ public static partial class LanguageRegistry
     [System.Text.RegularExpressions.GeneratedRegex(@"public\s+(?:(?:final|abstract|static)\s+)*class\s+([A-Za-z_$][A-Za-z0-9_$]*)")]
     private static partial System.Text.RegularExpressions.Regex JavaPublicClass();
 
+    /// <summary>The compile limits on a host that runs the language <paramref name="speedFactor"/> times slower than the reference.</summary>
+    public static ResourceLimits CompileLimitsAt(double speedFactor) => speedFactor <= 1.0 ? CompileLimits : CompileLimits with
+    {
+        CpuTime = CompileLimits.CpuTime * speedFactor,
+        WallTime = CompileLimits.WallTime * speedFactor,
+    };
+
     /// <summary>
     /// Compilers need room: several processes (cc1, as, ld), memory, and time under emulation, where the JVM-based
     /// compilers (kotlinc, scalac) need over 60 s of CPU for a hello world (measured under TCG: 62 s, stopped there).

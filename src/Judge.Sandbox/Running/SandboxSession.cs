@@ -77,12 +77,15 @@ public sealed class SandboxSession : IAsyncDisposable
         TimedAsync(() => _vm.ReadFileAsync(GuestPath(path), maxBytes, cancellationToken));
 
     /// <summary>
-    /// Compiles the language's source file; null for interpreted languages. Compilers run code of the submission's in some
-    /// languages (macros, templates evaluated at compile time), so the judge's files are out of its sight too.
+    /// Compiles (or syntax-checks) the language's source file; null for a language without that step. Compilers run code of
+    /// the submission's in some languages (macros, templates evaluated at compile time), so the judge's files are out of
+    /// its sight too. The compile limits are times on the reference host, so they are scaled by this host's
+    /// <paramref name="speedFactor"/> for the language, as a run's limits are: under TCG, kotlinc needs minutes.
     /// </summary>
-    public async Task<ProcessResult?> CompileAsync(CancellationToken cancellationToken) =>
+    public async Task<ProcessResult?> CompileAsync(CancellationToken cancellationToken, double speedFactor = 1.0) =>
         Language.CompileCommand is { } compile
-            ? await ExecuteAsync(new GuestCommand(compile) { Limits = LanguageRegistry.CompileLimits, HiddenPaths = [GuestCommand.JudgeDirectory] }, cancellationToken)
+            ? await ExecuteAsync(new GuestCommand(compile) { Limits = LanguageRegistry.CompileLimitsAt(speedFactor), HiddenPaths = [GuestCommand.JudgeDirectory] },
+                cancellationToken)
             : null;
 
     /// <summary>

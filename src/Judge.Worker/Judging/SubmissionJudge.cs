@@ -143,7 +143,7 @@ public sealed class SubmissionJudge(
         private async Task<ProcessResult?> CompileAsync()
         {
             var clock = Stopwatch.StartNew();
-            var compile = await WorkerActivities.TraceAsync("judge.compile", () => _session.CompileAsync(_cancellationToken));
+            var compile = await WorkerActivities.TraceAsync("judge.compile", () => _session.CompileAsync(_cancellationToken, _speedFactor));
             _compileMs = compile is null ? 0 : (int)clock.Elapsed.TotalMilliseconds;
             return compile;
         }

@@ -61,4 +61,15 @@ public sealed class LanguageRegistryTests
         Assert.All(LanguageRegistry.All, l => Assert.Contains("Hello, World!", l.HelloWorld, StringComparison.Ordinal));
         Assert.True(LanguageRegistry.All.Count >= 20);
     }
+
+    [Fact]
+    public void Compile_limits_are_times_on_the_reference_host_and_grow_on_a_slower_one()
+    {
+        var slow = LanguageRegistry.CompileLimitsAt(4.0);
+
+        Assert.Equal(LanguageRegistry.CompileLimits.CpuTime * 4, slow.CpuTime);
+        Assert.Equal(LanguageRegistry.CompileLimits.WallTime * 4, slow.WallTime);
+        Assert.Equal(LanguageRegistry.CompileLimits.MemoryBytes, slow.MemoryBytes);
+        Assert.Equal(LanguageRegistry.CompileLimits, LanguageRegistry.CompileLimitsAt(0.5)); // a faster host keeps them
+    }
 }

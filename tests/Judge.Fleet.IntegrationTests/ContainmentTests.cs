@@ -116,17 +116,10 @@ public sealed class ContainmentTests(FleetFixture fleet)
     [InlineData(Isolation.Tcg)]
     public async Task Hostile_programs_get_the_verdict_their_output_earns_under_each_isolation(Isolation isolation)
     {
-        if (await Isolations.UnavailableAsync(isolation, Ct) is { } reason)
-        {
-            Assert.Skip($"{isolation} isolation is not available on this host: {reason}");
-        }
-
         await CreateProblemsOnceAsync();
-        await fleet.StopWorkerAsync();
-        try
+        // Limits here are absolute (no calibration: it takes minutes under TCG), and generous.
+        await fleet.WithWorkerIsolatingAsync(isolation, async () =>
         {
-            // Limits here are absolute (no calibration: it takes minutes under TCG), and generous.
-            await fleet.StartWorkerAsync(new Dictionary<string, string?>(Isolations.SettingsFor(isolation)) { ["Sandbox:CalibrateSpeed"] = "false" });
             var submissions = new Dictionary<string, Guid>
             {
                 ["startup files"] = await fleet.SubmitAsync("contain-python", "python", PlantsPythonStartupFiles),
@@ -152,12 +145,7 @@ public sealed class ContainmentTests(FleetFixture fleet)
             Assert.All(results.Values, r => Assert.Equal(isolation.ToString(), r.GetProperty("isolation").GetString()));
             Assert.Equal(JsonValueKind.Null, results["linking validator"].GetProperty("tests")[0].GetProperty("checkerMessage").ValueKind);
             Assert.Equal(2, results["snooping"].GetProperty("tests").GetArrayLength());
-        }
-        finally
-        {
-            await fleet.StopWorkerAsync();
-            await fleet.StartWorkerAsync();
-        }
+        }, new Dictionary<string, string?> { ["Sandbox:CalibrateSpeed"] = "false" });
     }
 
     /// <summary>The verdict, with the judge's error when it is not one a program's output earns.</summary>

@@ -149,6 +149,37 @@ public sealed class FleetFixture : IAsyncLifetime
         await Worker.StartAsync();
     }
 
+    /// <summary>
+    /// Runs <paramref name="test"/> with the fixture's worker replaced by one that isolates so (with <paramref name="settings"/>
+    /// on top), then puts the fixture's own back; skips the test, naming why, on a host that cannot isolate so.
+    /// </summary>
+    public async Task WithWorkerIsolatingAsync(
+        Judge.Sandbox.Vms.Isolation isolation, Func<Task> test, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        if (await Isolations.UnavailableAsync(isolation, TestContext.Current.CancellationToken) is { } reason)
+        {
+            Assert.Skip($"{isolation} isolation is not available on this host: {reason}");
+        }
+
+        await StopWorkerAsync();
+        try
+        {
+            var worker = new Dictionary<string, string?>(Isolations.SettingsFor(isolation));
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            {
+                worker[key] = value;
+            }
+
+            await StartWorkerAsync(worker);
+            await test();
+        }
+        finally
+        {
+            await StopWorkerAsync();
+            await StartWorkerAsync();
+        }
+    }
+
     public async Task StopWorkerAsync()
     {
         await Worker.StopAsync();

@@ -32,16 +32,9 @@ public sealed class IsolationVerdictTests(FleetFixture fleet)
     [InlineData(Judge.Sandbox.Vms.Isolation.Tcg)]
     public async Task An_accepted_and_a_too_slow_submission_get_the_same_verdicts_under_each_isolation(Judge.Sandbox.Vms.Isolation isolation)
     {
-        if (await Isolations.UnavailableAsync(isolation, Ct) is { } reason)
-        {
-            Assert.Skip($"{isolation} isolation is not available on this host: {reason}");
-        }
-
         await CreateProblemOnceAsync();
-        await fleet.StopWorkerAsync();
-        try
+        await fleet.WithWorkerIsolatingAsync(isolation, async () =>
         {
-            await fleet.StartWorkerAsync(Isolations.SettingsFor(isolation));
             var accepted = await fleet.WaitForVerdictAsync(await fleet.SubmitAsync("sieve", "c", Accepted));
             var tooSlow = await fleet.WaitForVerdictAsync(await fleet.SubmitAsync("sieve", "c", TooSlow));
 
@@ -53,12 +46,7 @@ public sealed class IsolationVerdictTests(FleetFixture fleet)
             Assert.Equal(test.GetProperty("cpuMs").GetInt32() / factor, test.GetProperty("normalizedCpuMs").GetInt32(), 1.0);
             Assert.True(test.GetProperty("normalizedCpuMs").GetInt32() < TimeLimitMs);
             Assert.True(test.GetProperty("cpuMs").GetInt32() < accepted.GetProperty("cpuLimitMs").GetInt32());
-        }
-        finally
-        {
-            await fleet.StopWorkerAsync();
-            await fleet.StartWorkerAsync();
-        }
+        });
     }
 
     private async Task CreateProblemOnceAsync()

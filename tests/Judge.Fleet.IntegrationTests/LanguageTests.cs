@@ -46,15 +46,8 @@ public sealed class LanguageTests(FleetFixture fleet)
     [InlineData(Isolation.Tcg)]
     public async Task Every_language_says_hello_and_adds_two_numbers_under_each_isolation(Isolation isolation)
     {
-        if (await Isolations.UnavailableAsync(isolation, Ct) is { } reason)
+        await fleet.WithWorkerIsolatingAsync(isolation, async () =>
         {
-            Assert.Skip($"{isolation} isolation is not available on this host: {reason}");
-        }
-
-        await fleet.StopWorkerAsync();
-        try
-        {
-            await fleet.StartWorkerAsync(Isolations.SettingsFor(isolation));
             var submitted = new List<(string Language, string Problem, Guid Id)>();
             foreach (var language in LanguageRegistry.All)
             {
@@ -70,12 +63,7 @@ public sealed class LanguageTests(FleetFixture fleet)
                     $"{r.Second.GetProperty("compileOutput")} {r.Second.GetProperty("error")} {Failing(r.Second)}")
                 .ToList();
             Assert.True(wrong.Count == 0, string.Join("\n", wrong));
-        }
-        finally
-        {
-            await fleet.StopWorkerAsync();
-            await fleet.StartWorkerAsync();
-        }
+        });
     }
 
     /// <summary>An interpreted language's syntax error is a CompilationError with the interpreter's message, as DOMjudge and Jobe report it.</summary>

@@ -34,6 +34,7 @@ public sealed class Retention(SubmissionLifecycle lifecycle, IOptions<ApiOptions
         }
         while (deleted == Chunk);
 
+        await lifecycle.DeleteEmptyBatchesBeforeAsync(cutoff, cancellationToken);
         if (total > 0)
         {
             logger.LogInformation("Retention deleted {Count} submissions that ended before {Cutoff:O}", total, cutoff);

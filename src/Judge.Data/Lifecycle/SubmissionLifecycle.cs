@@ -262,12 +262,13 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, CallbackLedger callba
             .ExecuteUpdateAsync(set => set
                 .SetProperty(s => s.Status, SubmissionStatus.Cancelled)
                 .SetProperty(s => s.FinishedAt, _ => DateTime.UtcNow), cancellationToken);
+        // A cancelled submission has no callback of its own (a batch's submissions name none); the batch may.
         foreach (var id in ended)
         {
-            await AnnounceFinishedAsync(id, null, cancellationToken);
+            await AnnounceAsync(id, cancellationToken);
         }
 
-        await AnnounceFinishedAsync(batchId, null, cancellationToken);
+        await AnnounceAsync(batchId, cancellationToken);
         await callbacks.BatchMayHaveEndedAsync(batchId, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
@@ -275,19 +276,19 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, CallbackLedger callba
 
     /// <summary>
     /// Retention: deletes up to <paramref name="limit"/> judged or cancelled submissions that ended before <paramref name="cutoff"/>,
-    /// with their results and callbacks (calibration runs stay: they are their version's evidence), then the batches left
-    /// empty; returns how many submissions went. A rejudge's copy outlives its original, losing only the link.
+    /// with their results and callbacks (calibration runs stay: they are their version's evidence); returns how many went.
+    /// A rejudge's copy outlives its original, losing only the link.
     /// </summary>
-    public async Task<int> DeleteEndedBeforeAsync(DateTime cutoff, int limit, CancellationToken cancellationToken)
-    {
-        var deleted = await db.Submissions
+    public Task<int> DeleteEndedBeforeAsync(DateTime cutoff, int limit, CancellationToken cancellationToken) =>
+        db.Submissions
             .Where(s => (s.Status == SubmissionStatus.Done || s.Status == SubmissionStatus.Cancelled) && s.Purpose == SubmissionPurpose.Judge && s.FinishedAt < cutoff)
             .OrderBy(s => s.FinishedAt).Take(limit)
             .ExecuteDeleteAsync(cancellationToken);
-        await db.Batches.Where(b => b.CreatedAt < cutoff && b.ExpandedAt != null && !db.Submissions.Any(s => s.BatchId == b.Id))
+
+    /// <summary>Retention, after <see cref="DeleteEndedBeforeAsync"/>: the batches made before <paramref name="cutoff"/> that it left empty.</summary>
+    public Task<int> DeleteEmptyBatchesBeforeAsync(DateTime cutoff, CancellationToken cancellationToken) =>
+        db.Batches.Where(b => b.CreatedAt < cutoff && b.ExpandedAt != null && !db.Submissions.Any(s => s.BatchId == b.Id))
             .ExecuteDeleteAsync(cancellationToken);
-        return deleted;
-    }
 
     private Task FinishCalibrationIfNeededAsync(SubmissionPurpose purpose, Guid versionId, CancellationToken cancellationToken) =>
         purpose == SubmissionPurpose.Calibration ? FinishCalibrationAsync(versionId, cancellationToken) : Task.CompletedTask;
@@ -347,20 +348,21 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, CallbackLedger callba
         await transaction.CommitAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// Announces what ended and makes the callbacks it asked for. Announcements are delivered by PostgreSQL when the
-    /// surrounding transaction commits (at once outside one), never before.
-    /// </summary>
+    /// <summary>A submission ended as judged (or failed): announces it, and its batch, and makes the callbacks they asked for.</summary>
     private async Task AnnounceFinishedAsync(Guid id, Guid? batchId, CancellationToken cancellationToken)
     {
-        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({FinishedChannel}, {id.ToString()})", cancellationToken);
+        await AnnounceAsync(id, cancellationToken);
         if (batchId is { } batch)
         {
-            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({FinishedChannel}, {batch.ToString()})", cancellationToken);
+            await AnnounceAsync(batch, cancellationToken);
         }
 
         await callbacks.EndedAsync(id, batchId, cancellationToken);
     }
+
+    /// <summary>Delivered by PostgreSQL when the surrounding transaction commits (at once outside one), never before.</summary>
+    private Task<int> AnnounceAsync(Guid id, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"SELECT pg_notify({FinishedChannel}, {id.ToString()})", cancellationToken);
 
     /// <summary>Program output may hold NUL characters, which PostgreSQL text cannot store.</summary>
     private static string? ForText(string? text) => text?.Replace('\0', '\uFFFD');

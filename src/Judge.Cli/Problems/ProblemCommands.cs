@@ -68,21 +68,23 @@ public static partial class ProblemCommands
             report.WriteLine($"warning: {warning}");
         }
 
-        var runs = new List<(PackageSubmission Submission, Guid Id)>();
-        foreach (var submission in definition.Submissions.Where(s => ExpectedVerdicts.IsKnown(s.Folder) || ExpectedResults(s) is not null))
+        // What each submission must get: its source's @EXPECTED_RESULTS@ line, else its folder; neither, and it is skipped.
+        var judged = definition.Submissions.Select(s => (Submission: s, Header: ExpectedResults(s)))
+            .Where(s => s.Header is not null || ExpectedVerdicts.IsKnown(s.Submission.Folder)).ToList();
+        var runs = new List<(PackageSubmission Submission, IReadOnlyList<Verdict>? Header, Guid Id)>();
+        foreach (var (submission, header) in judged)
         {
             var id = await client.SubmitAsync(problem.Slug, submission.Language, Encoding.UTF8.GetString(submission.Source), "interactive", cancellationToken);
-            runs.Add((submission, id));
+            runs.Add((submission, header, id));
         }
 
         var results = await Task.WhenAll(runs.Select(r => client.WaitAsync(r.Id, TimeSpan.FromMinutes(30), cancellationToken)));
         var rows = new List<string[]> { Header };
         var mismatches = 0;
-        foreach (var ((submission, _), result) in runs.Zip(results))
+        foreach (var ((submission, header, _), result) in runs.Zip(results))
         {
             var verdict = Enum.Parse<Verdict>(result.Verdict ?? nameof(Verdict.InternalError));
             var testVerdicts = result.Tests?.Select(t => Enum.Parse<Verdict>(t.Verdict)).ToList() ?? [];
-            var header = ExpectedResults(submission);
             var ok = header is { } allowed
                 ? ExpectedVerdicts.SatisfiesHeader(allowed, verdict)
                 : ExpectedVerdicts.Satisfies(submission.Folder, verdict, testVerdicts, result.Score ?? 0, result.MaxScore ?? definition.MaxScore, definition.Type, definition.Format) == true;
@@ -103,7 +105,7 @@ public static partial class ProblemCommands
         }
 
         Table.Print(rows, report);
-        var skipped = definition.Submissions.Count(s => !ExpectedVerdicts.IsKnown(s.Folder) && ExpectedResults(s) is null);
+        var skipped = definition.Submissions.Count - judged.Count;
         report.WriteLine(mismatches == 0
             ? $"{problem.Slug}: all {runs.Count} submissions got their expected verdict{(skipped > 0 ? $" ({skipped} in folders that state none were skipped)" : "")}."
             : $"{problem.Slug}: {mismatches} of {runs.Count} submissions did not get their expected verdict.");

@@ -3,7 +3,7 @@
  * It sets the guest up (init.c), opens the virtio-serial port named "ctl", announces itself with
  * READY and then serves the host's requests one at a time, in order (docs/agent-protocol.md).
  * It must never exit: PID 1 exiting panics the kernel. Errors are logged to /dev/kmsg and answered
- * with ERROR frames. This file: start-up and the main loop; the simple requests are in requests.c, RUN in
+ * with ERROR frames. This file: start-up and the main loop; the simple requests are in requests.c, RUN and INTERACT in
  * run.c, framing in proto.c, guest setup in init.c, shared helpers in util.c.
  *
  * Namespace mode (`judge-agent --namespace ...`, ns.c): on hosts where no VM runs at full speed, the
@@ -76,7 +76,7 @@ int main(int argc, char **argv) {
         read_request(&r);
         switch (r.type) {
         case T_HELLO: case T_PING: case T_WRITE_FILE: case T_READ_FILE:
-        case T_RUN: case T_RESEED: case T_MKDIR:
+        case T_RUN: case T_RESEED: case T_MKDIR: case T_INTERACT:
             if (!req_wellformed(&r)) {
                 send_error(r.id, E_MALFORMED, "malformed payload (a field overruns it)");
                 break;
@@ -89,6 +89,7 @@ int main(int argc, char **argv) {
             case T_RUN: handle_run(&r); break;
             case T_RESEED: handle_reseed(&r); break;
             case T_MKDIR: handle_mkdir(&r); break;
+            case T_INTERACT: handle_interact(&r); break;
             }
             break;
         default:

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #define AGENT_VERSION "1.0.0"
-#define PROTOCOL_VERSION 2
+#define PROTOCOL_VERSION 3
 
 #define FRAME_MAGIC 0x3141474Au /* "JGA1" little-endian */
 #define HEADER_SIZE 16
@@ -25,6 +25,7 @@ enum msg_type {
     T_RUN = 0x0006,
     T_RESEED = 0x0007,
     T_MKDIR = 0x0008,
+    T_INTERACT = 0x0009,
     T_ERROR = 0x7FFF,
     T_REPLY = 0x8000, /* reply type = request type | T_REPLY */
 };
@@ -208,7 +209,7 @@ enum run_tag {
     RUN_ARGV = 1, RUN_ENV = 2, RUN_CWD = 3, RUN_STDIN_DATA = 4, RUN_STDIN_PATH = 5, RUN_STDOUT_PATH = 6,
     RUN_UID = 7, RUN_GID = 8, RUN_CPU_MS = 10, RUN_WALL_MS = 11, RUN_MEMORY = 12, RUN_PIDS = 13,
     RUN_OUTPUT_CAP = 14, RUN_FSIZE = 15, RUN_NOFILE = 16, RUN_STACK = 17, RUN_KILL_ON_OUTPUT = 18,
-    RUN_READONLY_PATH = 19, RUN_HIDDEN_PATH = 20,
+    RUN_READONLY_PATH = 19, RUN_HIDDEN_PATH = 20, RUN_IGNORE_SIGPIPE = 21,
 };
 enum run_reply_tag {
     RUN_R_EXIT_CODE = 1, RUN_R_SIGNAL = 2, RUN_R_CPU_US = 3, RUN_R_WALL_US = 4, RUN_R_PEAK_MEMORY = 5,
@@ -218,5 +219,11 @@ enum run_reply_tag {
 /* The limit that stopped a run (reply tag 7). */
 enum limit_reason { LIMIT_NONE = 0, LIMIT_CPU = 1, LIMIT_WALL = 2, LIMIT_OUTPUT = 3, LIMIT_MEMORY = 4 };
 void handle_run(struct req *r);
+
+/* ---- INTERACT (run.c): two RUNs at once, the program's stdout the peer's stdin and the peer's stdout the program's ---- */
+enum interact_tag { INTERACT_PROGRAM = 1, INTERACT_PEER = 2 }; /* bytes: a RUN payload each, without stdin or stdout fields */
+enum interact_reply_tag { INTERACT_R_PROGRAM = 1, INTERACT_R_PEER = 2, INTERACT_R_FIRST = 3 }; /* two RUN replies; who ended first */
+enum interact_first { FIRST_PROGRAM = 1, FIRST_PEER = 2 };
+void handle_interact(struct req *r);
 
 #endif

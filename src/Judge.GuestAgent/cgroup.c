@@ -25,6 +25,7 @@ enum { MEM, PIDS, CPU, NBASE }; /* v1 hierarchies; v2 uses base[0] only */
 static int kind = NONE;
 static int base[NBASE] = {-1, -1, -1};
 static bool stale; /* an earlier run's group could not be removed */
+static int live;   /* groups made and not yet removed: two while an INTERACT runs */
 
 void cg_use_v2(int dirfd) {
     kind = V2;
@@ -90,7 +91,7 @@ static void cg_remove_name(const char *name) {
 int cg_create(struct cg *c, int64_t mem, int64_t pids, char *err, size_t errlen) {
     static unsigned seq;
     char val[32];
-    if (stale) cg_sweep();
+    if (stale && live == 0) cg_sweep(); /* never while another run's group is in use */
     c->name[0] = 0;
     for (int tries = 0; !c->name[0] && tries < 1000; tries++) {
         snprintf(c->name, sizeof c->name, "run-%u", ++seq);
@@ -111,6 +112,7 @@ int cg_create(struct cg *c, int64_t mem, int64_t pids, char *err, size_t errlen)
         snprintf(err, errlen, "no free cgroup name");
         return -1;
     }
+    live++;
     snprintf(val, sizeof val, "%lld", (long long)mem);
     const char *what;
     if (kind == V2) {
@@ -203,13 +205,16 @@ void cg_kill(const struct cg *c) {
         if (cg_write(0, c->name, "cgroup.kill", "1") < 0 && errno != ENOENT) log_err("%s/cgroup.kill: %s", c->name, strerror(errno));
         return;
     }
-    /* PID 1 of a PID namespace: every other process in it goes at once, forks included. */
-    if (ns_mode) kill(-1, SIGKILL);
+    /* PID 1 of a PID namespace: every other process in it goes at once, forks included; but only while this group is the
+     * only one, since an INTERACT's other run shares the namespace. Otherwise listing and killing again until the group
+     * is empty (cg_empty) catches up with forks, which pids.max bounds. */
+    if (ns_mode && live <= 1) kill(-1, SIGKILL);
     for (int b = 0; b < NBASE; b++) kill_listed(b, c->name);
 }
 
 void cg_remove(struct cg *c) {
     if (!c->name[0]) return;
+    live--;
     cg_remove_name(c->name);
     c->name[0] = 0;
 }

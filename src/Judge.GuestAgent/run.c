@@ -1,5 +1,7 @@
 /* RUN: one command as a fresh process tree in its own cgroup (cgroup.c), with limits, captured
- * output and timing; every process of it is killed and the cgroup removed before the reply is sent. */
+ * output and timing; every process of it is killed and the cgroup removed before the reply is sent.
+ * INTERACT: two such runs at once, each one's stdout piped to the other's stdin (an interactive problem's
+ * program and its interactor), each under its own limits and in its own cgroup. */
 #define _GNU_SOURCE
 #include "agent.h"
 
@@ -34,7 +36,7 @@ struct run {
     char *cwd, *stdin_path, *stdout_path;
     struct field stdin_data;
     bool has_stdin_data;
-    int64_t uid, gid, cpu_ms, wall_ms, mem, pids, cap, fsize, nofile, stack, out_kill;
+    int64_t uid, gid, cpu_ms, wall_ms, mem, pids, cap, fsize, nofile, stack, out_kill, ignore_sigpipe;
     struct view view;
     struct cg cg; /* this run's cgroup; empty name until created */
 };
@@ -102,7 +104,8 @@ static int parse_run(struct req *r, struct run *R) {
         req_int(r, RUN_WALL_MS, 0, 0, INT64_MAX, &R->wall_ms) < 0 || req_int(r, RUN_MEMORY, 0, 0, INT64_MAX, &R->mem) < 0 ||
         req_int(r, RUN_PIDS, 0, 0, INT64_MAX, &R->pids) < 0 || req_int(r, RUN_OUTPUT_CAP, CAP_DEFAULT, 0, INT64_MAX, &R->cap) < 0 ||
         req_int(r, RUN_FSIZE, 0, 0, INT64_MAX, &R->fsize) < 0 || req_int(r, RUN_NOFILE, 256, 0, INT64_MAX, &R->nofile) < 0 ||
-        req_int(r, RUN_STACK, 0, 0, INT64_MAX, &R->stack) < 0 || req_int(r, RUN_KILL_ON_OUTPUT, 1, 0, 1, &R->out_kill) < 0)
+        req_int(r, RUN_STACK, 0, 0, INT64_MAX, &R->stack) < 0 || req_int(r, RUN_KILL_ON_OUTPUT, 1, 0, 1, &R->out_kill) < 0 ||
+        req_int(r, RUN_IGNORE_SIGPIPE, 0, 0, 1, &R->ignore_sigpipe) < 0)
         return -1;
     if (R->cpu_ms > MS_MAX) R->cpu_ms = MS_MAX;
     if (R->wall_ms > MS_MAX) R->wall_ms = MS_MAX;
@@ -182,6 +185,7 @@ run_child(const struct run *R, const int procs_fd[CG_MAX_FDS], int in_fd, int ou
     STEP(S_RLIMIT, set_limits(R) < 0);
     /* Handlers are reset by execve, but ignored signals (SIGPIPE) and the mask are inherited. */
     for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    if (R->ignore_sigpipe) signal(SIGPIPE, SIG_IGN); /* writing to a peer that has gone is then EPIPE, not death */
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -430,8 +434,8 @@ struct usage {
     int reason;
 };
 
-/* The run's cgroup, stdio and report pipe. -1 once the ERROR reply is sent. */
-static int prepare(struct req *r, struct running *x) {
+/* The run's cgroup, report pipe and, with `own_stdio`, its stdio (an INTERACT's are made apart). -1 once the ERROR reply is sent. */
+static int prepare(struct req *r, struct running *x, bool own_stdio) {
     if (!cg_usable()) {
         send_error(r->id, E_CGROUP, "no usable cgroups (memory, pids and cpu accounting)");
         return -1;
@@ -445,7 +449,7 @@ static int prepare(struct req *r, struct running *x) {
         send_error(r->id, E_CGROUP, "%s: cannot open the file to join it: %s", x->R.cg.name, strerror(errno));
         return -1;
     }
-    if (open_stdio(r, &x->R, &x->io) < 0) return -1;
+    if (own_stdio && open_stdio(r, &x->R, &x->io) < 0) return -1;
     if (pipe2(x->report, O_CLOEXEC) < 0) {
         send_error(r->id, E_INTERNAL, "report pipe: %s", strerror(errno));
         return -1;
@@ -524,25 +528,29 @@ static int collect(struct req *r, struct running *x, int reason, struct usage *u
     return 0;
 }
 
-static void reply(const struct req *r, const struct running *x, const struct usage *u) {
+static void reply_fields(struct out *o, const struct running *x, const struct usage *u) {
     const int status = x->status;
+    out_int(o, RUN_R_EXIT_CODE, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    out_int(o, RUN_R_SIGNAL, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    out_int(o, RUN_R_CPU_US, u->cpu > 0 ? u->cpu : 0);
+    out_int(o, RUN_R_WALL_US, x->t_exit - x->t_fork);
+    out_int(o, RUN_R_PEAK_MEMORY, u->peak > 0 ? u->peak : 0);
+    out_int(o, RUN_R_OOM, u->oom > 0);
+    out_int(o, RUN_R_LIMIT, u->reason);
+    out_bytes(o, RUN_R_STDOUT, x->io.out.buf, x->R.stdout_path ? 0 : x->io.out.len);
+    out_bytes(o, RUN_R_STDERR, x->io.err.buf, x->io.err.len);
+    out_int(o, RUN_R_STDOUT_OVER, x->io.out.over);
+    out_int(o, RUN_R_STDERR_OVER, x->io.err.over);
+    out_int(o, RUN_R_SPAWN_US, x->t_exec - x->t_req);
+    out_int(o, RUN_R_PROCESS_US, x->t_exit - x->t_exec);
+    out_int(o, RUN_R_USER_US, u->user > 0 ? u->user : 0);
+    out_int(o, RUN_R_SYSTEM_US, u->sys > 0 ? u->sys : 0);
+}
+
+static void reply(const struct req *r, const struct running *x, const struct usage *u) {
     struct out o;
     out_init(&o);
-    out_int(&o, RUN_R_EXIT_CODE, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    out_int(&o, RUN_R_SIGNAL, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    out_int(&o, RUN_R_CPU_US, u->cpu > 0 ? u->cpu : 0);
-    out_int(&o, RUN_R_WALL_US, x->t_exit - x->t_fork);
-    out_int(&o, RUN_R_PEAK_MEMORY, u->peak > 0 ? u->peak : 0);
-    out_int(&o, RUN_R_OOM, u->oom > 0);
-    out_int(&o, RUN_R_LIMIT, u->reason);
-    out_bytes(&o, RUN_R_STDOUT, x->io.out.buf, x->R.stdout_path ? 0 : x->io.out.len);
-    out_bytes(&o, RUN_R_STDERR, x->io.err.buf, x->io.err.len);
-    out_int(&o, RUN_R_STDOUT_OVER, x->io.out.over);
-    out_int(&o, RUN_R_STDERR_OVER, x->io.err.over);
-    out_int(&o, RUN_R_SPAWN_US, x->t_exec - x->t_req);
-    out_int(&o, RUN_R_PROCESS_US, x->t_exit - x->t_exec);
-    out_int(&o, RUN_R_USER_US, u->user > 0 ? u->user : 0);
-    out_int(&o, RUN_R_SYSTEM_US, u->sys > 0 ? u->sys : 0);
+    reply_fields(&o, x, u);
     send_frame(&o, T_RUN | T_REPLY, r->id);
 }
 
@@ -559,19 +567,176 @@ static void release(struct running *x) {
     if (x->R.envp != (char **)default_env) free(x->R.envp);
 }
 
+static void running_init(struct running *x) {
+    memset(x, 0, sizeof *x);
+    x->io = (struct stdio){-1, -1, -1, -1, {.fd = -1, .file = -1}, {.fd = -1, .file = -1}};
+    for (int i = 0; i < CG_MAX_FDS; i++) x->procs_fd[i] = -1;
+    x->report[0] = x->report[1] = -1;
+    x->pid = -1;
+}
+
 void handle_run(struct req *r) {
     struct running x;
-    memset(&x, 0, sizeof x);
-    x.io = (struct stdio){-1, -1, -1, -1, {.fd = -1, .file = -1}, {.fd = -1, .file = -1}};
-    for (int i = 0; i < CG_MAX_FDS; i++) x.procs_fd[i] = -1;
-    x.report[0] = x.report[1] = -1;
-    x.pid = -1;
+    running_init(&x);
     struct usage u;
     if (parse_run(r, &x.R) == 0) {
         x.t_req = mono_us();
-        if (prepare(r, &x) == 0 && spawn(r, &x) == 0
+        if (prepare(r, &x, true) == 0 && spawn(r, &x) == 0
             && collect(r, &x, watch(&x.R, x.pid, x.t_fork, &x.io, &x.status, &x.t_exit), &u) == 0)
             reply(r, &x, &u);
     }
     release(&x);
+}
+
+/* ---- INTERACT ----------------------------------------------------------------------------------- */
+
+/* One of INTERACT's RUN payloads, parsed as a RUN request is; its stdin and stdout are the other run's, so it may not
+ * name any. Its strings live in sub->strpool, which the caller frees. -1 once the ERROR reply is sent. */
+static int parse_nested(struct req *r, uint16_t tag, struct req *sub, struct run *R) {
+    struct field f;
+    if (!req_find(r, tag, &f)) {
+        send_error(r->id, E_MALFORMED, "missing required field %u (a RUN payload)", tag);
+        return -1;
+    }
+    *sub = (struct req){.type = T_RUN, .id = r->id, .payload = (uint8_t *)f.val, .len = f.len};
+    if (!req_wellformed(sub)) {
+        send_error(r->id, E_MALFORMED, "field %u: malformed RUN payload (a field overruns it)", tag);
+        return -1;
+    }
+    if (parse_run(sub, R) < 0) return -1;
+    static const uint16_t piped[] = {RUN_STDIN_DATA, RUN_STDIN_PATH, RUN_STDOUT_PATH};
+    for (size_t i = 0; i < sizeof piped / sizeof *piped; i++) {
+        if (req_count(sub, piped[i])) {
+            send_error(r->id, E_INVALID, "field %u: an interacting run's stdin and stdout are the other's; RUN tag %u is not allowed",
+                       tag, piped[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The two runs' stdio: the program's stdout is the peer's stdin and the peer's stdout the program's stdin, each one's
+ * stderr captured. Both pipes belong to the program's user, as a RUN's stdio pipes do, so that the program may reopen
+ * /dev/stdin and /dev/stdout; the peer uses the descriptors it is given. -1 once the ERROR reply is sent. */
+static int open_pair_stdio(struct req *r, struct running *prog, struct running *peer) {
+    int p[2];
+    if (stdio_pipe(p, &prog->R) < 0) goto pipe_failed;
+    peer->io.child_in = p[0];
+    prog->io.child_out = p[1];
+    if (stdio_pipe(p, &prog->R) < 0) goto pipe_failed;
+    prog->io.child_in = p[0];
+    peer->io.child_out = p[1];
+    struct running *both[2] = {prog, peer};
+    for (int i = 0; i < 2; i++) {
+        if (stdio_pipe(p, &both[i]->R) < 0) goto pipe_failed;
+        both[i]->io.err.fd = p[0];
+        both[i]->io.child_err = p[1];
+        set_nonblock(p[0]);
+        both[i]->io.err.limit = (size_t)both[i]->R.cap;
+    }
+    return 0;
+pipe_failed:
+    send_error(r->id, E_INTERNAL, "stdio pipe: %s", strerror(errno));
+    return -1;
+}
+
+/* Watches both runs, as watch() does one, until both main processes have exited: each run's CPU and wall limits, and
+ * its stderr. When a run's main process exits, whatever it left behind is killed at once (and again until its group is
+ * empty): a process holding its end of a pipe would keep the other run from ever seeing EOF. Returns which ended first. */
+static int watch_pair(struct running *x[2], int reason[2]) {
+    int pidfd[2];
+    int64_t last_kill[2] = {0, 0};
+    for (int i = 0; i < 2; i++) pidfd[i] = (int)syscall(SYS_pidfd_open, x[i]->pid, 0);
+    for (;;) {
+        int st;
+        for (int i = 0; i < 2; i++) /* each main process by its pid, so that neither's status is reaped away */
+            if (!x[i]->exited && waitpid(x[i]->pid, &st, WNOHANG) == x[i]->pid) {
+                x[i]->status = st;
+                x[i]->exited = true;
+                x[i]->t_exit = mono_us();
+            }
+        /* Not reap_children(): a main process exiting meanwhile would be reaped with its status lost. Orphans are zombies
+         * (holding no pipe) until collect() reaps them. */
+        int64_t now = mono_us(), until_us = MAX_SLEEP_MS * 1000;
+        bool killing = false;
+        for (int i = 0; i < 2; i++) {
+            struct running *y = x[i];
+            if (y->exited) { /* again until it is empty: listing and killing (cgroup v1) may miss a process forked meanwhile */
+                close_fd(&pidfd[i]);
+                if (!cg_populated(&y->R.cg)) continue;
+                killing = true;
+                if (now - last_kill[i] >= 100000) {
+                    cg_kill(&y->R.cg);
+                    last_kill[i] = now;
+                }
+                continue;
+            }
+            const int64_t cpu_us = y->R.cpu_ms * 1000, wall_us = y->R.wall_ms * 1000;
+            int64_t used = 0;
+            if (!reason[i]) {
+                if (wall_us && now - y->t_fork >= wall_us) reason[i] = LIMIT_WALL;
+                else if (cpu_us && (used = cg_cpu_usec(&y->R.cg)) >= cpu_us) reason[i] = LIMIT_CPU;
+            }
+            if (reason[i]) {
+                killing = true;
+                if (now - last_kill[i] >= 100000) {
+                    cg_kill(&y->R.cg);
+                    last_kill[i] = now;
+                }
+                continue;
+            }
+            if (cpu_us && (cpu_us - used) / run_cpus < until_us) until_us = (cpu_us - used) / run_cpus;
+            if (wall_us && y->t_fork + wall_us - now < until_us) until_us = y->t_fork + wall_us - now;
+        }
+        if (x[0]->exited && x[1]->exited) break;
+        struct pollfd pf[4];
+        int n = 0, i_err[2] = {-1, -1};
+        for (int i = 0; i < 2; i++) {
+            if (x[i]->io.err.fd >= 0) pf[i_err[i] = n++] = (struct pollfd){.fd = x[i]->io.err.fd, .events = POLLIN};
+            if (pidfd[i] >= 0) pf[n++] = (struct pollfd){.fd = pidfd[i], .events = POLLIN};
+        }
+        if (poll(pf, (nfds_t)n, killing ? TICK_MS : (int)(until_us / 1000 + 1)) <= 0) continue;
+        for (int i = 0; i < 2; i++)
+            if (i_err[i] >= 0 && pf[i_err[i]].revents) cap_read(&x[i]->io.err, READ_BUDGET);
+    }
+    return x[0]->t_exit <= x[1]->t_exit ? FIRST_PROGRAM : FIRST_PEER;
+}
+
+/* A run's reply as a bytes field of the INTERACT reply. */
+static void out_nested(struct out *o, uint16_t tag, const struct running *x, const struct usage *u) {
+    struct out sub;
+    out_init(&sub);
+    reply_fields(&sub, x, u);
+    if (sub.failed) o->failed = true;
+    else out_bytes(o, tag, sub.p + HEADER_SIZE, sub.len - HEADER_SIZE);
+    out_free(&sub);
+}
+
+void handle_interact(struct req *r) {
+    struct running x[2];
+    struct req sub[2] = {{0}, {0}};
+    struct usage u[2];
+    int reason[2] = {LIMIT_NONE, LIMIT_NONE};
+    running_init(&x[0]);
+    running_init(&x[1]);
+    if (parse_nested(r, INTERACT_PROGRAM, &sub[0], &x[0].R) == 0 && parse_nested(r, INTERACT_PEER, &sub[1], &x[1].R) == 0) {
+        x[0].t_req = x[1].t_req = mono_us();
+        if (prepare(r, &x[0], false) == 0 && prepare(r, &x[1], false) == 0 && open_pair_stdio(r, &x[0], &x[1]) == 0 &&
+            spawn(r, &x[0]) == 0 && spawn(r, &x[1]) == 0) {
+            struct running *both[2] = {&x[0], &x[1]};
+            int first = watch_pair(both, reason);
+            if (collect(r, &x[0], reason[0], &u[0]) == 0 && collect(r, &x[1], reason[1], &u[1]) == 0) {
+                struct out o;
+                out_init(&o);
+                out_nested(&o, INTERACT_R_PROGRAM, &x[0], &u[0]);
+                out_nested(&o, INTERACT_R_PEER, &x[1], &u[1]);
+                out_int(&o, INTERACT_R_FIRST, first);
+                send_frame(&o, T_INTERACT | T_REPLY, r->id);
+            }
+        }
+    }
+    release(&x[0]);
+    release(&x[1]);
+    free(sub[0].strpool);
+    free(sub[1].strpool);
 }

@@ -63,18 +63,78 @@ public sealed class PackageReaderTests
     }
 
     [Fact]
-    public void No_secret_data_is_refused()
+    public void No_test_data_at_all_is_refused()
     {
-        Assert.Equal("data/secret", Refused(Without(Without(Minimal, "data/secret/1.in"), "data/secret/1.ans")).File);
+        var none = Without(Without(Without(Without(Minimal, "data/secret/1.in"), "data/secret/1.ans"), "data/sample/1.in"), "data/sample/1.ans");
+
+        Assert.Equal("data/secret", Refused(none).File);
+    }
+
+    [Fact]
+    public void A_package_with_samples_only_is_judged_on_them_with_a_warning()
+    {
+        var problem = Read(Without(Without(Minimal, "data/secret/1.in"), "data/secret/1.ans"));
+
+        Assert.Equal(["sample/1"], problem.Data.Cases().Select(c => c.Name));
+        Assert.Contains(problem.Warnings, w => w.StartsWith("data/secret: missing", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("validation: custom interactive\n", "legacy")]
+    [InlineData("problem_format_version: 2023-07-draft\ntype: interactive\n", "2023-07-draft")]
+    [InlineData("problem_format_version: 2023-07-draft\ntype: [pass-fail, interactive]\n", "2023-07-draft")]
+    public void An_interactive_problem_has_its_output_validator_as_interactor(string yaml, string format)
+    {
+        var directory = format == "legacy" ? "output_validators/guess" : "output_validator";
+        var problem = Read(With(With(Minimal, "problem.yaml", "name: Guess\n" + yaml), $"{directory}/interactor.cpp", "int main() { return 42; }"));
+
+        Assert.True(problem.Interactive);
+        Assert.Equal(OutputValidatorKind.Kattis, problem.Validator.Kind);
+        Assert.False(problem.Limits.MultiPass);
+    }
+
+    [Fact]
+    public void An_interactive_problem_without_an_interactor_is_refused_naming_the_directory()
+    {
+        var error = Refused(With(Minimal, "problem.yaml", "problem_format_version: 2023-07-draft\ntype: interactive\n"));
+
+        Assert.Equal("output_validator", error.File);
+        Assert.Contains("interactor", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Each_groups_validator_arguments_come_from_its_own_testdata_yaml()
+    {
+        var files = With(With(With(With(With(Minimal, "problem.yaml", "problem_format_version: 2023-07-draft\n"),
+            "data/secret/testdata.yaml", "output_validator_args: 'outer'\n"),
+            "data/secret/inner/testdata.yaml", "output_validator_args: 'inner'\n"), "data/secret/inner/1.in", ""), "data/secret/inner/1.ans", "");
+
+        var secret = (TestGroup<TestCaseData>)Read(files).Data.Children.Single(c => c.Name == "data/secret");
+        var inner = (TestGroup<TestCaseData>)secret.Children.Single(c => c is TestGroup<TestCaseData>);
+
+        Assert.Equal("outer", secret.Settings.OutputValidatorFlags);
+        Assert.Equal("inner", inner.Settings.OutputValidatorFlags);
+    }
+
+    [Fact]
+    public void A_multi_pass_problem_takes_its_pass_limit_from_the_limits()
+    {
+        var files = With(With(Minimal, "problem.yaml", "problem_format_version: 2023-07-draft\ntype: multi-pass\nlimits:\n  validation_passes: 3\n"),
+            "output_validator/validator.py", "import sys\nsys.exit(42)\n");
+
+        var problem = Read(files);
+
+        Assert.Equal(3, problem.Limits.ValidationPasses);
+        Assert.False(problem.Interactive);
     }
 
     [Theory]
     [InlineData("validation: fancy\n", 2, "validation must be 'default' or 'custom'")]
     [InlineData("validation: custom\n", 2, "no output_validators/ directory")]
-    [InlineData("validation: custom interactive\n", 2, "interactive problems are not supported")]
     [InlineData("validator_flags: lenient\n", 2, "Unknown validator flag 'lenient'")]
     [InlineData("validator_flags: float_tolerance\n", 2, "needs a finite number")]
-    [InlineData("type: interactive\n", 2, "'interactive' problems are not supported")]
+    [InlineData("type: submit-answer\n", 2, "'submit-answer' problems are not supported")]
+    [InlineData("type: [pass-fail, scoring]\n", 2, "either pass-fail or scoring")]
     [InlineData("problem_format_version: 2099-01\n", 2, "unknown problem_format_version")]
     public void Unknown_or_unsupported_validation_is_refused_at_its_line(string yaml, int line, string reason)
     {

@@ -74,6 +74,8 @@ public sealed class ProblemImporter(JudgeDbContext db, JudgeCommandSender sender
             ValidatorFlags = definition.ValidatorFlags,
             ValidatorLanguage = definition.Validator.Language,
             ValidatorScores = definition.ValidatorScores,
+            Interactive = definition.Interactive,
+            ValidationPasses = definition.Limits.ValidationPasses,
             Scoring = definition.Type,
             MaxScore = definition.MaxScore,
             TimeMultiplier = definition.Limits.TimeMultiplier,

@@ -29,8 +29,8 @@ public sealed record PendingVersion(int Version, string Status, string? StatusMe
 
 public sealed record ProblemResponse(
     Guid Id, string Slug, string Title, int? Version, string Status, string? StatusMessage, string Type, string Format, int? TimeLimitMs,
-    bool TimeLimitDerived, int MemoryLimitMb, int OutputLimitKb, string Checker, string ValidatorFlags, double MaxScore, int TestCount,
-    IReadOnlyList<SampleResponse> Samples, PendingVersion? Pending, DateTime CreatedAt);
+    bool TimeLimitDerived, int MemoryLimitMb, int OutputLimitKb, string Checker, string ValidatorFlags, bool Interactive, int ValidationPasses,
+    double MaxScore, int TestCount, IReadOnlyList<SampleResponse> Samples, PendingVersion? Pending, DateTime CreatedAt);
 
 /// <summary>A problem that takes submissions, and the version they are judged against.</summary>
 public sealed record JudgeableProblem(Guid Id, string Slug, Guid VersionId, int VersionNumber);
@@ -174,7 +174,7 @@ public static partial class ProblemsApi
         return new ProblemResponse(
             problem.Id, problem.Slug, problem.Title, current?.Number, StoredName.Of(shown.Status), shown.StatusMessage, StoredName.Of(shown.Scoring), shown.PackageFormat, shown.TimeLimitMs,
             shown.TimeLimitDerived, (int)(shown.MemoryLimitBytes >> 20), (int)(shown.OutputLimitBytes >> 10), StoredName.Of(shown.Checker), shown.ValidatorFlags,
-            shown.MaxScore, tests.Count, samples, pending, problem.CreatedAt);
+            shown.Interactive, shown.ValidationPasses, shown.MaxScore, tests.Count, samples, pending, problem.CreatedAt);
     }
 
     /// <summary>The problem named by its id or slug; a name that is neither matches none (and never reaches the database).</summary>

@@ -63,6 +63,14 @@ public sealed class ProblemVersion
 
     public bool ValidatorScores { get; set; }
 
+    /// <summary>The output validator is the interactor, run at once with the program and piped to it.</summary>
+    public bool Interactive { get; set; }
+
+    /// <summary>Runs of the program per test case a multi-pass validator may ask for; 1 for every other version.</summary>
+    public int ValidationPasses { get; set; } = 1;
+
+    public bool MultiPass => ValidationPasses > 1;
+
     public double MaxScore { get; set; } = 1;
 
     public string PackageFormat { get; set; } = "json";

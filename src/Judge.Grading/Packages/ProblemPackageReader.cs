@@ -8,8 +8,8 @@ namespace Judge.Grading.Packages;
 
 /// <summary>
 /// Reads a problem package in the Kattis format: legacy (problemtools), and the 2023-07 draft and 2025-09
-/// in the shapes packages of those versions take. What Judge cannot judge (interactive or multi-pass
-/// problems, custom graders, build scripts) is refused by name rather than judged wrongly.
+/// in the shapes packages of those versions take, interactive and multi-pass problems included. What Judge cannot judge
+/// (submit-answer problems, several validators, build scripts) is refused by name rather than judged wrongly.
 /// </summary>
 public static class ProblemPackageReader
 {
@@ -25,10 +25,18 @@ public static class ProblemPackageReader
         var yaml = YamlMap.Parse(ProblemYaml, files.Read(ProblemYaml));
         var format = Format(yaml);
         var legacy = format.StartsWith("legacy", StringComparison.Ordinal);
-        var type = Type(yaml, legacy, out var validatorScores);
-        var limits = Limits(yaml, files, legacy);
+        var type = Type(yaml, legacy, out var validatorScores, out var interactive, out var multiPass);
+        var limits = Limits(yaml, files, legacy, multiPass);
         var flags = yaml.Text("validator_flags") ?? "";
         var validator = Validator(files, yaml, legacy);
+        if ((interactive || multiPass) && validator.Kind != OutputValidatorKind.Kattis)
+        {
+            var what = interactive ? "an interactive problem's interactor" : "a multi-pass problem's output validator";
+            throw validator.Kind == OutputValidatorKind.Default
+                ? new PackageException(legacy ? "output_validators" : "output_validator", null, $"missing: {what} is the package's output validator")
+                : new PackageException(legacy ? "output_validators" : "output_validator", null, $"{what} must use the Kattis interface (testlib's is not supported)");
+        }
+
         if (validator.Kind == OutputValidatorKind.Default)
         {
             if (!DefaultValidatorFlags.TryParse(flags, out _, out var error))
@@ -43,10 +51,13 @@ public static class ProblemPackageReader
             validatorScores = true;
         }
 
-        var data = Data(files, yaml, legacy, type, validator.Kind, flags);
+        var data = Data(files, yaml, legacy, type, validator.Kind, flags, out var dataWarning);
         var (submissions, warnings) = Submissions(files);
         return new ProblemDefinition(Name(yaml), format, type, limits, flags, validator, validatorScores, data, submissions,
-            [.. UnknownKeyWarnings(files, yaml), .. warnings]);
+            [.. dataWarning is null ? [] : new[] { dataWarning }, .. UnknownKeyWarnings(files, yaml), .. warnings])
+        {
+            Interactive = interactive,
+        };
     }
 
     private static string Format(YamlMap yaml) => yaml.Text("problem_format_version") switch
@@ -69,22 +80,30 @@ public static class ProblemPackageReader
         return yaml.Text("name") ?? "";
     }
 
-    private static ProblemType Type(YamlMap yaml, bool legacy, out bool validatorScores)
+    private static ProblemType Type(YamlMap yaml, bool legacy, out bool validatorScores, out bool interactive, out bool multiPass)
     {
         validatorScores = false;
-        var types = yaml.List("type") ?? ["pass-fail"];
+        var types = (yaml.List("type") ?? ["pass-fail"]).SelectMany(t => t.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).ToList();
         foreach (var type in types)
         {
-            if (type is "interactive" or "multi-pass" or "submit-answer")
+            if (type is "submit-answer")
             {
-                throw yaml.Error("type", $"'{type}' problems are not supported yet");
+                throw yaml.Error("type", $"'{type}' problems are not supported");
             }
 
-            if (type is not ("pass-fail" or "scoring"))
+            if (type is not ("pass-fail" or "scoring" or "interactive" or "multi-pass"))
             {
-                throw yaml.Error("type", $"unknown problem type '{type}' (known: pass-fail, scoring)");
+                throw yaml.Error("type", $"unknown problem type '{type}' (known: pass-fail, scoring, interactive, multi-pass)");
             }
         }
+
+        if (types.Contains("pass-fail") && types.Contains("scoring"))
+        {
+            throw yaml.Error("type", "a problem is either pass-fail or scoring, not both");
+        }
+
+        interactive = types.Contains("interactive");
+        multiPass = types.Contains("multi-pass");
 
         if (legacy && yaml.Text("validation") is { } validation)
         {
@@ -94,20 +113,16 @@ public static class ProblemPackageReader
                 throw yaml.Error("validation", $"validation must be 'default' or 'custom', optionally followed by 'score'; got '{validation}'");
             }
 
-            if (words.Contains("interactive"))
-            {
-                throw yaml.Error("validation", "interactive problems are not supported yet");
-            }
-
+            interactive |= words.Contains("interactive");
             validatorScores = words.Contains("score");
         }
 
         return types.Contains("scoring") ? ProblemType.Scoring : ProblemType.PassFail;
     }
 
-    private static ProblemLimits Limits(YamlMap yaml, PackageFiles files, bool legacy)
+    private static ProblemLimits Limits(YamlMap yaml, PackageFiles files, bool legacy, bool multiPass)
     {
-        var limits = new ProblemLimits { TimeMultiplier = legacy ? 5.0 : 2.0 };
+        var limits = new ProblemLimits { TimeMultiplier = legacy ? 5.0 : 2.0, ValidationPasses = multiPass ? 2 : 1 };
         if (yaml.Map("limits") is { } map)
         {
             limits = limits with
@@ -119,6 +134,7 @@ public static class ProblemPackageReader
                 OutputBytes = (map.WholeNumber("output", 1, "MiB") ?? 8) << 20,
                 ValidationTimeMs = (int)(map.WholeNumber("validation_time", 1, "seconds") ?? 60) * 1000,
                 ValidationMemoryBytes = (map.WholeNumber("validation_memory", 1, "MiB") ?? 2048) << 20,
+                ValidationPasses = multiPass ? (int)(map.WholeNumber("validation_passes", 2, "passes") ?? 2) : 1,
             };
         }
 
@@ -203,12 +219,17 @@ public static class ProblemPackageReader
         return new OutputValidator(testlib ? OutputValidatorKind.Testlib : OutputValidatorKind.Kattis, languages[0], validatorFiles);
     }
 
-    private static TestGroup<TestCaseData> Data(PackageFiles files, YamlMap problem, bool legacy, ProblemType type, OutputValidatorKind validator, string flags)
+    /// <summary>The test data tree; a package with samples only is judged on them, with a warning, as DOMjudge judges it.</summary>
+    private static TestGroup<TestCaseData> Data(
+        PackageFiles files, YamlMap problem, bool legacy, ProblemType type, OutputValidatorKind validator, string flags, out string? warning)
     {
-        if (!files.DirectoryExists("data/secret"))
+        var samplesOnly = !files.DirectoryExists("data/secret");
+        if (samplesOnly && !files.DirectoryExists("data/sample"))
         {
-            throw new PackageException("data/secret", null, "missing: a package needs secret test data");
+            throw new PackageException("data/secret", null, "missing: a package needs secret test data (or at least data/sample, to be judged on)");
         }
+
+        warning = samplesOnly ? "data/secret: missing; the problem is judged on data/sample alone" : null;
 
         var rootConfig = GroupConfig.Defaults(legacy, type);
         if (problem.Map("grading") is { } deprecated)
@@ -217,9 +238,10 @@ public static class ProblemPackageReader
         }
 
         var data = ReadGroup(files, "data", rootConfig, legacy, type, validator, flags, depth: 0);
-        if (!data.Cases().Any(c => !c.IsSample))
+        if (!data.Cases().Any(c => samplesOnly || !c.IsSample))
         {
-            throw new PackageException("data/secret", null, "has no test cases (a test case is a .in file with a .ans file of the same name)");
+            throw new PackageException(samplesOnly ? "data/sample" : "data/secret", null,
+                "has no test cases (a test case is a .in file with a .ans file of the same name)");
         }
 
         return data;

@@ -36,6 +36,11 @@ public sealed record ProblemLimits
 
     public long ValidationMemoryBytes { get; init; } = 2048L << 20;
 
+    /// <summary>Runs of the program per test case a multi-pass problem's validator may ask for (its limit); 1 for every other problem.</summary>
+    public int ValidationPasses { get; init; } = 1;
+
+    public bool MultiPass => ValidationPasses > 1;
+
     /// <summary>The time limit problemtools derives: max(1, ceil(max AC CPU time × multiplier / resolution)) × resolution.</summary>
     public int DeriveTimeLimitMs(double maxAcceptedCpuMs) =>
         TimeResolutionMs * Math.Max(1, (int)Math.Ceiling(maxAcceptedCpuMs * TimeMultiplier / TimeResolutionMs - 1e-9));
@@ -161,6 +166,9 @@ public sealed record ProblemDefinition(
     IReadOnlyList<PackageSubmission> Submissions,
     IReadOnlyList<string> Warnings)
 {
+    /// <summary>The output validator is the interactor: it runs at once with the program, each one's stdout the other's stdin.</summary>
+    public bool Interactive { get; init; }
+
     /// <summary>The best score a submission can reach: the upper end of the root range, else of the secret group.</summary>
     public double MaxScore => Type == ProblemType.PassFail ? 1 : Data.MaxScore();
 }

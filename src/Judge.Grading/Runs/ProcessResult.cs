@@ -56,3 +56,6 @@ public sealed record ProcessResult
 
     public bool Succeeded => ExitCode == 0 && LimitExceeded == LimitExceeded.None;
 }
+
+/// <summary>How an interaction ended: the program's run and its interactor's, which ran at once, piped to each other.</summary>
+public sealed record InteractionResult(ProcessResult Program, ProcessResult Interactor, bool InteractorEndedFirst);

@@ -82,7 +82,32 @@ internal sealed class AgentClient(Stream stream) : IAsyncDisposable
             .Int(ReseedTag.UnixTimeNs, unixNs).Payload, cancellationToken);
     }
 
-    public async Task<ProcessResult> RunAsync(GuestCommand command, CancellationToken cancellationToken)
+    public async Task<ProcessResult> RunAsync(GuestCommand command, CancellationToken cancellationToken) =>
+        ToProcessResult(await RequestAsync(MessageType.Run, RunFields(command).Payload, cancellationToken));
+
+    /// <summary>
+    /// Runs <paramref name="program"/> and <paramref name="peer"/> at once, the program's stdout piped to the peer's stdin and
+    /// the peer's stdout to the program's stdin (neither command may name stdin or stdout of its own); each under its own limits.
+    /// </summary>
+    public async Task<InteractionResult> InteractAsync(GuestCommand program, GuestCommand peer, CancellationToken cancellationToken)
+    {
+        var fields = new FieldWriter()
+            .Bytes(InteractTag.Program, RunFields(program).Payload.Span)
+            .Bytes(InteractTag.Peer, RunFields(peer).Payload.Span);
+        var reply = await RequestAsync(MessageType.Interact, fields.Payload, cancellationToken);
+        return new InteractionResult(
+            ToProcessResult(new FieldReader(reply.Bytes(InteractTag.ReplyProgram) ?? throw Missing("the program's run"))),
+            ToProcessResult(new FieldReader(reply.Bytes(InteractTag.ReplyPeer) ?? throw Missing("the interactor's run"))),
+            reply.Int(InteractTag.ReplyFirst) == InteractTag.FirstPeer);
+
+        AgentProtocolException Missing(string what)
+        {
+            _broken = true;
+            return new AgentProtocolException($"The INTERACT reply lacks {what}.");
+        }
+    }
+
+    private static FieldWriter RunFields(GuestCommand command)
     {
         var limits = command.Limits;
         var fields = new FieldWriter();
@@ -107,7 +132,8 @@ internal sealed class AgentClient(Stream stream) : IAsyncDisposable
             .IntIfPositive(RunTag.FileSizeBytes, limits.FileSizeBytes)
             .IntIfPositive(RunTag.OpenFiles, limits.OpenFiles)
             .IntIfPositive(RunTag.StackBytes, limits.StackBytes)
-            .Int(RunTag.KillOnOutputLimit, limits.KillOnOutputLimit ? 1 : 0);
+            .Int(RunTag.KillOnOutputLimit, limits.KillOnOutputLimit ? 1 : 0)
+            .IntIfPositive(RunTag.IgnoreSigpipe, command.IgnoreSigpipe ? 1 : 0);
         if (command.Stdin is { } stdin)
         {
             fields.Bytes(RunTag.StdinData, stdin.Span);
@@ -132,7 +158,11 @@ internal sealed class AgentClient(Stream stream) : IAsyncDisposable
             fields.String(RunTag.HiddenPath, path);
         }
 
-        var reply = await RequestAsync(MessageType.Run, fields.Payload, cancellationToken);
+        return fields;
+    }
+
+    private static ProcessResult ToProcessResult(FieldReader reply)
+    {
         var exitCode = reply.RequiredInt(RunReplyTag.ExitCode);
         var signal = reply.Int(RunReplyTag.Signal) ?? 0;
         return new ProcessResult

@@ -3,7 +3,7 @@ namespace Judge.Sandbox.Protocol;
 /// <summary>Constants of the guest agent protocol; docs/agent-protocol.md is the specification.</summary>
 internal static class AgentProtocol
 {
-    public const int Version = 2;
+    public const int Version = 3;
     public const uint Magic = 0x3141474A; // "JGA1" in little-endian byte order
     public const int HeaderSize = 16;
     public const int MaxPayload = 64 * 1024 * 1024;
@@ -29,6 +29,7 @@ internal enum MessageType : ushort
     Run = 0x0006,
     Reseed = 0x0007,
     Mkdir = 0x0008,
+    Interact = 0x0009,
     Error = 0x7FFF,
 }
 
@@ -103,6 +104,7 @@ internal static class RunTag
     public const ushort KillOnOutputLimit = 18;
     public const ushort ReadOnlyPath = 19;
     public const ushort HiddenPath = 20;
+    public const ushort IgnoreSigpipe = 21;
 }
 
 internal static class RunReplyTag
@@ -122,6 +124,16 @@ internal static class RunReplyTag
     public const ushort ProcessUs = 13;
     public const ushort UserCpuUs = 14;
     public const ushort SystemCpuUs = 15;
+}
+
+internal static class InteractTag
+{
+    public const ushort Program = 1;
+    public const ushort Peer = 2;
+    public const ushort ReplyProgram = 1;
+    public const ushort ReplyPeer = 2;
+    public const ushort ReplyFirst = 3;
+    public const long FirstPeer = 2;
 }
 
 internal static class ErrorTag

@@ -45,6 +45,9 @@ public sealed record GuestCommand(IReadOnlyList<string> Argv)
     /// <summary>Directories the run sees empty (an empty read-only file system over each); missing ones are skipped.</summary>
     public IReadOnlyList<string> HiddenPaths { get; init; } = [];
 
+    /// <summary>The run starts with SIGPIPE ignored, so that writing to a peer that has gone is an error it sees, not its death.</summary>
+    public bool IgnoreSigpipe { get; init; }
+
     public IEnumerable<string> EnvironmentEntries()
     {
         var merged = new Dictionary<string, string>(DefaultEnvironment);

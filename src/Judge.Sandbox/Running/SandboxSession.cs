@@ -113,6 +113,14 @@ public sealed class SandboxSession : IAsyncDisposable
     public Task<ProcessResult> ExecuteAsync(GuestCommand command, CancellationToken cancellationToken) =>
         TimedAsync(() => _vm.RunAsync(command, cancellationToken));
 
+    /// <summary>
+    /// Runs the program and an interactor at once, connected by two pipes and nothing else: each in its own cgroup, under its
+    /// own limits and user, with its own view (the program's <see cref="ProgramCommand"/> hides the judge's files, the
+    /// interactor's hides /box).
+    /// </summary>
+    public Task<InteractionResult> InteractAsync(GuestCommand program, GuestCommand interactor, CancellationToken cancellationToken) =>
+        TimedAsync(() => _vm.InteractAsync(program, interactor, cancellationToken));
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -97,6 +97,12 @@ internal sealed class AgentVm : IVm
         return CallAsync((agent, ct) => agent.RunAsync(command, ct), allowed, $"RUN {command.Argv[0]}", cancellationToken);
     }
 
+    public Task<InteractionResult> InteractAsync(GuestCommand program, GuestCommand peer, CancellationToken cancellationToken)
+    {
+        var allowed = new[] { program, peer }.Max(c => c.Limits.EffectiveWallTime ?? _options.MaxCommandTime);
+        return CallAsync((agent, ct) => agent.InteractAsync(program, peer, ct), allowed, $"INTERACT {program.Argv[0]} {peer.Argv[0]}", cancellationToken);
+    }
+
     internal AgentClient Agent => _agent;
 
     internal string StderrTail => _stderr.ToString();

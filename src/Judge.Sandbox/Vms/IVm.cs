@@ -50,6 +50,9 @@ internal interface IVm : IAsyncDisposable
     Task<GuestFileContent> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken);
 
     Task<ProcessResult> RunAsync(GuestCommand command, CancellationToken cancellationToken);
+
+    /// <summary>Two commands at once, each one's stdout the other's stdin (the agent's INTERACT).</summary>
+    Task<InteractionResult> InteractAsync(GuestCommand program, GuestCommand peer, CancellationToken cancellationToken);
 }
 
 /// <summary>The launcher seam: how an instance with a running agent is started (a QEMU VM, or a set of namespaces).</summary>

@@ -14,7 +14,7 @@ namespace Judge.Worker.Judging;
 
 /// <summary>
 /// Runs a problem's custom output validator inside the submission's VM, after the program's processes are
-/// gone: a Kattis validator (<c>validator input answer feedback_dir/ [flags] &lt; output</c>, exit 42 or 43) or a
+/// gone (or, as an interactive problem's interactor, at once with the program, piped to it): a Kattis validator (<c>validator input answer feedback_dir/ [flags] &lt; output</c>, exit 42 or 43) or a
 /// testlib checker (<c>checker input output answer result</c>, exit 0, 1, 2, 3 or 7). The answer is written
 /// only now, and the program's runs never see the judge's directory. The validator starts from nothing the program
 /// could have prepared: as its own user, with fresh scratch directories and IPC (every run has its own), without
@@ -30,22 +30,88 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
     private const int ValidatorUid = 1001;
 
     private IReadOnlyList<string>? _command;
-    private int _checks;
+    private int _cases;
 
-    public async Task<ValidatorVerdict> CheckAsync(string inputPath, byte[] answer, string groupFlags, GroupSettings settings, CancellationToken cancellationToken)
+    /// <summary>A feedback directory of its own for every test case, so that no file of an earlier case passes for this one's (the passes of a multi-pass case share it).</summary>
+    public async Task<string> NewFeedbackDirectoryAsync(CancellationToken cancellationToken)
+    {
+        var feedback = $"{FeedbackRoot}/{++_cases}";
+        await session.MakeDirectoryAsync(feedback, 0x1ED /* 0755 */, ValidatorUid, ValidatorUid, cancellationToken);
+        return feedback;
+    }
+
+    /// <summary>Checks the program's output, which the agent copied to <see cref="OutputPath"/>.</summary>
+    public async Task<ValidatorVerdict> CheckAsync(string feedback, string inputPath, byte[] answer, string groupFlags, GroupSettings settings, CancellationToken cancellationToken)
+    {
+        var testlib = version.Checker == OutputValidatorKind.Testlib;
+        var command = await CommandAsync(feedback, inputPath, answer, groupFlags, cancellationToken);
+        var run = await session.ExecuteAsync(command with { StdinPath = testlib ? null : OutputPath }, cancellationToken);
+        return testlib
+            ? ValidatorRules.Testlib(run, await ReadAsync(feedback, "result.txt", cancellationToken))
+            : await ValidatorRules.KattisAsync(run, Scoring(settings), name => ReadAsync(feedback, name, cancellationToken));
+    }
+
+    /// <summary>
+    /// Runs the program with the validator as its interactor, at once, piped to each other. The interactor may take its own
+    /// CPU time, and the program's whole wall time besides, since it spends that waiting for the program.
+    /// </summary>
+    public async Task<(ValidatorVerdict Verdict, ProcessResult Program)> InteractAsync(
+        string feedback, string inputPath, byte[] answer, string groupFlags, GroupSettings settings, GuestCommand program, double programSpeedFactor,
+        CancellationToken cancellationToken)
+    {
+        var command = await CommandAsync(feedback, inputPath, answer, groupFlags, cancellationToken);
+        var ownCpu = command.Limits.CpuTime!.Value;
+        var interactor = command with
+        {
+            IgnoreSigpipe = true,
+            Limits = command.Limits with { WallTime = (program.Limits.EffectiveWallTime ?? TimeSpan.Zero) + ownCpu * 2 + TimeSpan.FromSeconds(1) },
+        };
+        var result = await session.InteractAsync(program, interactor, cancellationToken);
+        var verdict = await InteractionRules.JudgeAsync(result, Scoring(settings), name => ReadAsync(feedback, name, cancellationToken),
+            session.Language, programSpeedFactor);
+        return (verdict, result.Program);
+    }
+
+    /// <summary>
+    /// The input of a multi-pass problem's next pass, when the validator asked for one (nextpass.in in its feedback directory,
+    /// which the passes share). The file is taken away once read, so that a later pass's validator asks afresh: removed by the
+    /// validator's user, who owns the directory, since the agent removes nothing.
+    /// </summary>
+    public async Task<byte[]?> NextPassInputAsync(string feedback, CancellationToken cancellationToken)
+    {
+        var path = $"{feedback}/nextpass.in";
+        byte[] next;
+        try
+        {
+            next = (await session.ReadFileAsync(path, SandboxCaps.CapturedOutputBytes, cancellationToken)).Data;
+        }
+        catch (AgentErrorException e) when (e.Code == AgentErrorCode.Io)
+        {
+            return null;
+        }
+
+        var removed = await session.ExecuteAsync(new GuestCommand(["rm", "-f", "--", path])
+        {
+            Uid = ValidatorUid,
+            Gid = ValidatorUid,
+            WorkingDirectory = feedback,
+            HiddenPaths = [GuestCommand.WorkDirectory],
+            Limits = new ResourceLimits { CpuTime = TimeSpan.FromSeconds(5), MaxProcesses = 4 },
+        }, cancellationToken);
+        return removed.Succeeded ? next : throw new UnjudgeableException($"Could not remove {path} after a pass: {removed.StderrText}");
+    }
+
+    /// <summary>The validator's command for one check: <c>validator input answer feedback_dir/ [flags]</c> (Kattis) or testlib's.</summary>
+    private async Task<GuestCommand> CommandAsync(string feedback, string inputPath, byte[] answer, string groupFlags, CancellationToken cancellationToken)
     {
         _command ??= await InstallAsync(cancellationToken);
         await session.WriteProtectedFileAsync(AnswerPath, answer, cancellationToken);
-        // A feedback directory of its own for every check, so that no file of an earlier check passes for this one's.
-        var feedback = $"{FeedbackRoot}/{++_checks}";
-        await session.MakeDirectoryAsync(feedback, 0x1ED /* 0755 */, ValidatorUid, ValidatorUid, cancellationToken);
         var flags = $"{version.ValidatorFlags} {groupFlags}".Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         var testlib = version.Checker == OutputValidatorKind.Testlib;
-        var command = new GuestCommand([.. _command, .. testlib
+        return new GuestCommand([.. _command, .. testlib
             ? [inputPath, OutputPath, AnswerPath, $"{feedback}/result.txt"]
             : new[] { inputPath, AnswerPath, feedback + "/" }.Concat(flags)])
         {
-            StdinPath = testlib ? null : OutputPath,
             Uid = ValidatorUid,
             Gid = ValidatorUid,
             WorkingDirectory = feedback,
@@ -61,13 +127,10 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
                 FileSizeBytes = 64L << 20,
             },
         };
-        var run = await session.ExecuteAsync(command, cancellationToken);
-        return testlib
-            ? ValidatorRules.Testlib(run, await ReadAsync(feedback, "result.txt", cancellationToken))
-            : await ValidatorRules.KattisAsync(run,
-                new KattisScoring(version.ValidatorScores, version.PackageFormat.StartsWith("legacy", StringComparison.Ordinal), settings.AcceptScore),
-                name => ReadAsync(feedback, name, cancellationToken));
     }
+
+    private KattisScoring Scoring(GroupSettings settings) =>
+        new(version.ValidatorScores, version.PackageFormat.StartsWith("legacy", StringComparison.Ordinal), settings.AcceptScore);
 
     /// <summary>
     /// A feedback file's text, or null when the validator did not write it as a regular file there (the agent follows no

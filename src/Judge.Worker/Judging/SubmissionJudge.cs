@@ -28,7 +28,9 @@ public interface ISubmissionJudge
 /// <summary>
 /// Judges one submission in one sandbox: compiles once, then walks the version's test groups as the scoring
 /// engine directs (a pass-fail problem stops at the first failure; a scoring problem runs every group),
-/// checking each output with the default validator or the problem's own, inside the sandbox.
+/// checking each output with the default validator or the problem's own, inside the sandbox. An interactive problem's
+/// validator runs at once with the program, piped to it; a multi-pass problem's runs the program again on the input it
+/// writes, up to the version's pass limit.
 /// </summary>
 public sealed class SubmissionJudge(
     SandboxRunner sandbox, TestDataCache testData, ValidatorBinaries validators, IOptions<WorkerOptions> options, ILogger<SubmissionJudge> logger)
@@ -131,12 +133,14 @@ public sealed class SubmissionJudge(
                 FileSizeBytes = _version.OutputLimitBytes,
                 KillOnOutputLimit = true,
             };
-            // A custom validator reads the output from a file; the default validator gets it captured.
-            return _session.ProgramCommand(limits) with
-            {
-                StdinPath = InputPath,
-                StdoutPath = _validator is null ? null : OutputValidation.OutputPath,
-            };
+            // A custom validator reads the output from a file; the default validator gets it captured; an interactor is piped to it.
+            return _version.Interactive
+                ? _session.ProgramCommand(limits)
+                : _session.ProgramCommand(limits) with
+                {
+                    StdinPath = InputPath,
+                    StdoutPath = _validator is null ? null : OutputValidation.OutputPath,
+                };
         }
 
         /// <summary>Null for a language without a compile step.</summary>
@@ -153,28 +157,63 @@ public sealed class SubmissionJudge(
             var row = testCase.Row;
             using var span = WorkerActivities.Start("judge.test", _submission.Id)?.SetTag("judge.test", row.Ordinal);
             var input = await _testData.GetAsync(row.InputSha256, _cancellationToken);
+            var feedback = _validator is null ? null : await _validator.NewFeedbackDirectoryAsync(_cancellationToken);
+            var passes = new List<ProcessResult>();
+            CaseOutcome outcome;
+            string? message;
+            while (true)
+            {
+                // What a test costs in the sandbox: its input and its run (with an interactor, their conversation); checking is apart.
+                var clock = Stopwatch.StartNew();
+                await _session.WriteProtectedFileAsync(InputPath, input, _cancellationToken);
+                ProcessResult run;
+                if (_version.Interactive)
+                {
+                    var answer = await _testData.GetAsync(row.AnswerSha256, _cancellationToken);
+                    (var verdict, run) = await _validator!.InteractAsync(feedback!, InputPath, answer, settings.OutputValidatorFlags, settings, program, _speedFactor,
+                        _cancellationToken);
+                    _executeMs += clock.Elapsed.TotalMilliseconds;
+                    (outcome, message) = (verdict.Outcome, verdict.Message);
+                }
+                else
+                {
+                    run = await _session.ExecuteAsync(program, _cancellationToken);
+                    _executeMs += clock.Elapsed.TotalMilliseconds;
+                    (outcome, message) = VerdictRules.ForRun(run, _session.Language, _speedFactor) is { } ended
+                        ? (new CaseOutcome(ended.Verdict), ended.Message)
+                        : await CheckAsync(run, row.AnswerSha256, settings, feedback);
+                }
 
-            // What a test costs in the sandbox: its input and its run; checking is apart.
-            var clock = Stopwatch.StartNew();
-            await _session.WriteProtectedFileAsync(InputPath, input, _cancellationToken);
-            var run = await _session.ExecuteAsync(program, _cancellationToken);
-            _executeMs += clock.Elapsed.TotalMilliseconds;
+                passes.Add(run);
+                if (!_version.MultiPass || outcome.Verdict != Verdict.Accepted || await _validator!.NextPassInputAsync(feedback!, _cancellationToken) is not { } next)
+                {
+                    break;
+                }
 
-            var (outcome, message) = VerdictRules.ForRun(run, _session.Language, _speedFactor) is { } ended
-                ? (new CaseOutcome(ended.Verdict), ended.Message)
-                : await CheckAsync(run, row.AnswerSha256, settings);
-            var excerpt = outcome.Verdict == Verdict.Accepted ? null : await ExcerptAsync(run);
-            _tests.Add(new TestOutcome(row.Ordinal, row.Id, outcome.Verdict, run.CpuMs, _speed.Normalize(_session.Language, run.CpuMs),
-                run.WallMs, run.PeakMemoryBytes, run.ExitCode, run.Signal, message, excerpt, outcome.Score));
+                if (passes.Count == _version.ValidationPasses)
+                {
+                    (outcome, message) = (new CaseOutcome(Verdict.InternalError),
+                        $"the output validator asked for pass {passes.Count + 1}, beyond the problem's {_version.ValidationPasses} validation passes");
+                    break;
+                }
+
+                input = next;
+            }
+
+            var last = passes[^1];
+            var cpuMs = passes.Sum(p => p.CpuMs);
+            var excerpt = outcome.Verdict == Verdict.Accepted || _version.Interactive ? null : await ExcerptAsync(last);
+            _tests.Add(new TestOutcome(row.Ordinal, row.Id, outcome.Verdict, cpuMs, _speed.Normalize(_session.Language, cpuMs),
+                passes.Sum(p => p.WallMs), passes.Max(p => p.PeakMemoryBytes), last.ExitCode, last.Signal, message, excerpt, outcome.Score));
             return outcome;
         }
 
-        private async Task<(CaseOutcome Outcome, string? Message)> CheckAsync(ProcessResult run, byte[] answerHash, GroupSettings settings)
+        private async Task<(CaseOutcome Outcome, string? Message)> CheckAsync(ProcessResult run, byte[] answerHash, GroupSettings settings, string? feedback)
         {
             var answer = await _testData.GetAsync(answerHash, _cancellationToken);
             if (_validator is not null)
             {
-                var verdict = await _validator.CheckAsync(InputPath, answer, settings.OutputValidatorFlags, settings, _cancellationToken);
+                var verdict = await _validator.CheckAsync(feedback!, InputPath, answer, settings.OutputValidatorFlags, settings, _cancellationToken);
                 return (verdict.Outcome, verdict.Message);
             }
 

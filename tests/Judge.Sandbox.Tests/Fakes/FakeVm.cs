@@ -63,6 +63,13 @@ internal sealed class FakeVm(string id, VmStartTimings? timings = null) : IVm
         return Task.FromResult(Behaviour(command));
     }
 
+    public Task<InteractionResult> InteractAsync(GuestCommand program, GuestCommand peer, CancellationToken cancellationToken)
+    {
+        Commands.Add(program);
+        Commands.Add(peer);
+        return Task.FromResult(new InteractionResult(Behaviour(program), Behaviour(peer), InteractorEndedFirst: false));
+    }
+
     public ValueTask DisposeAsync()
     {
         Interlocked.Exchange(ref _disposed, 1);

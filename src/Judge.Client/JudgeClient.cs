@@ -89,9 +89,17 @@ public sealed class JudgeClient(HttpClient http)
         }
     }
 
-    public async Task<Guid> SubmitAsync(string problem, string language, string source, string priority, CancellationToken cancellationToken)
+    public Task<Guid> SubmitAsync(string problem, string language, string source, string priority, CancellationToken cancellationToken) =>
+        PostSubmissionAsync(new { problem, language, source, priority }, cancellationToken);
+
+    /// <summary>A multi-file submission: every file by its plain name.</summary>
+    public Task<Guid> SubmitFilesAsync(
+        string problem, string language, IEnumerable<(string Name, string Content)> files, string? entryPoint, string priority, CancellationToken cancellationToken) =>
+        PostSubmissionAsync(new { problem, language, files = files.Select(f => new { name = f.Name, content = f.Content }), entryPoint, priority }, cancellationToken);
+
+    private async Task<Guid> PostSubmissionAsync(object request, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync("/api/submissions", new { problem, language, source, priority }, Json, cancellationToken);
+        using var response = await http.PostAsJsonAsync("/api/submissions", request, Json, cancellationToken);
         await EnsureAsync(response, HttpStatusCode.Accepted, cancellationToken);
         var accepted = await response.Content.ReadFromJsonAsync<JsonElement>(Json, cancellationToken);
         return accepted.GetProperty("id").GetGuid();

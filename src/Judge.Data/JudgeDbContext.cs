@@ -120,6 +120,13 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
             e.HasMany(s => s.GroupResults).WithOne().HasForeignKey(r => r.SubmissionId);
             e.Property(s => s.Status).HasConversion<string>();
             e.Property(s => s.Verdict).HasConversion<string>();
+            e.Property(s => s.Files).HasColumnType("jsonb").HasConversion(
+                files => files == null ? null : System.Text.Json.JsonSerializer.Serialize(files, FilesJson),
+                json => json == null ? null : System.Text.Json.JsonSerializer.Deserialize<List<Judge.Grading.Languages.SubmissionFile>>(json, FilesJson),
+                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<List<Judge.Grading.Languages.SubmissionFile>?>(
+                    (a, b) => a == null ? b == null : b != null && a.SequenceEqual(b),
+                    files => files == null ? 0 : files.Aggregate(0, (hash, file) => HashCode.Combine(hash, file)),
+                    files => files == null ? null : files.ToList()));
             e.Property(s => s.Lane).HasConversion<KebabCaseEnumConverter<Lane>>();
             e.Property(s => s.Purpose).HasConversion<KebabCaseEnumConverter<SubmissionPurpose>>();
         });
@@ -160,6 +167,8 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
             }
         }
     }
+
+    private static readonly System.Text.Json.JsonSerializerOptions FilesJson = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     internal static string SnakeCase(string name)
     {

@@ -202,18 +202,35 @@ public sealed class PackageReaderTests
         var files = With(Minimal, "submissions/accepted/py3.py", "#!/usr/bin/env python3\nprint(1)\n");
         files = With(files, "submissions/accepted/py2.py", "#!/usr/bin/env python2\nprint 1\n");
         files = With(files, "submissions/accepted/notes.txt", "not a program");
-        files = With(files, "submissions/accepted/multi/main.py", "import helper\n");
-        files = With(files, "submissions/accepted/multi/helper.py", "x = 1\n");
+        files = With(files, "submissions/accepted/nested/src/main.py", "import helper\n");
+        files = With(files, "submissions/accepted/prose/readme.txt", "no program here\n");
         files = With(files, "submissions/wrong_answer/sol.pl", "#!/usr/bin/perl\nprint 2;\n");
 
         var problem = Read(files);
 
         Assert.Equal(["submissions/accepted/py3.py", "submissions/wrong_answer/sol.pl"], problem.Submissions.Select(s => s.Path).Order());
         Assert.Equal("perl", problem.Submissions.Single(s => s.Folder == "wrong_answer").Language);
-        Assert.Equal(3, problem.Warnings.Count);
+        Assert.Equal(4, problem.Warnings.Count);
         Assert.Contains(problem.Warnings, w => w.StartsWith("submissions/accepted/py2.py: ", StringComparison.Ordinal) && w.Contains("Python 2", StringComparison.Ordinal));
         Assert.Contains(problem.Warnings, w => w.StartsWith("submissions/accepted/notes.txt: ", StringComparison.Ordinal) && w.Contains("'.txt'", StringComparison.Ordinal));
-        Assert.Contains(problem.Warnings, w => w.StartsWith("submissions/accepted/multi/: ", StringComparison.Ordinal));
+        Assert.Contains(problem.Warnings, w => w.StartsWith("submissions/accepted/nested/: ", StringComparison.Ordinal) && w.Contains("directly", StringComparison.Ordinal));
+        Assert.Contains(problem.Warnings, w => w.StartsWith("submissions/accepted/prose/: ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_directory_of_files_is_one_submission_in_the_language_of_most_of_them_starting_from_the_file_named_like_it()
+    {
+        var files = With(Minimal, "submissions/accepted/guess/util.py", "X = 1\n");
+        files = With(files, "submissions/accepted/guess/guess.py", "import util\n");
+        files = With(files, "submissions/accepted/guess/notes.txt", "how it works\n");
+
+        var submission = Read(files).Submissions.Single();
+
+        Assert.Equal("submissions/accepted/guess", submission.Path);
+        Assert.Equal("python", submission.Language);
+        Assert.Equal("guess.py", submission.EntryPoint);
+        Assert.Equal(3, submission.Files!.Count);
+        Assert.Equal("import util\n", System.Text.Encoding.UTF8.GetString(submission.Source));
     }
 
     [Fact]

@@ -244,7 +244,7 @@ public static class BatchesApi
         }
 
         var chosen = await originals.OrderBy(s => s.CreatedAt).Take(MaxItems + 1)
-            .Select(s => new { s.Id, s.Label, s.Language, s.Source }).ToListAsync(cancellationToken);
+            .Select(s => new { s.Id, s.Label, s.Language, s.Source, s.Files, s.EntryPoint }).ToListAsync(cancellationToken);
         if (chosen.Count is 0 or > MaxItems)
         {
             errors.Add("submissions", chosen.Count == 0
@@ -260,6 +260,8 @@ public static class BatchesApi
             Label = o.Label ?? o.Id.ToString(),
             Language = o.Language,
             Source = o.Source,
+            Files = o.Files,
+            EntryPoint = o.EntryPoint,
             Lane = Lane.Batch,
             OriginalSubmissionId = o.Id,
         }).ToList();

@@ -114,6 +114,8 @@ public sealed class ProblemImporter(JudgeDbContext db, JudgeCommandSender sender
             ProblemVersionId = version.Id,
             Language = s.Language,
             Source = System.Text.Encoding.UTF8.GetString(s.Source),
+            Files = s.Files?.ToList(),
+            EntryPoint = s.EntryPoint,
             Purpose = SubmissionPurpose.Calibration,
             PackagePath = s.Path,
             CreatedAt = DateTime.UtcNow,

@@ -1,4 +1,3 @@
-using System.Text;
 using Judge.Api.Auth;
 using Judge.Api.Callbacks;
 using Judge.Api.Commands;
@@ -15,7 +14,12 @@ using Microsoft.Extensions.Options;
 
 namespace Judge.Api.Submissions;
 
-public sealed record CreateSubmissionRequest(string? Problem, string? Language, string? Source, string? Priority, string? CallbackUrl = null);
+public sealed record CreateSubmissionRequest(
+    string? Problem, string? Language, string? Source, string? Priority, string? CallbackUrl = null, IReadOnlyList<SubmissionFileRequest?>? Files = null,
+    string? EntryPoint = null);
+
+/// <summary>One file of a multi-file submission: a plain name (no directories) and its text.</summary>
+public sealed record SubmissionFileRequest(string? Name, string? Content);
 
 public sealed record SubmissionAccepted(Guid Id, string Status, string Location);
 
@@ -63,14 +67,7 @@ public static class SubmissionsApi
             errors.Add("language", $"Unknown language '{request.Language}'. Known: {string.Join(", ", LanguageRegistry.All.Select(l => l.Id))}.");
         }
 
-        if (errors.Required("source", request.Source))
-        {
-            var bytes = Encoding.UTF8.GetByteCount(request.Source!);
-            if (bytes > options.Value.MaxSourceBytes)
-            {
-                errors.Add("source", $"'source' is {bytes} bytes; the limit is {options.Value.MaxSourceBytes}.");
-            }
-        }
+        var files = SubmissionFiles.Check(errors, request.Source, request.Files, request.EntryPoint, options.Value.MaxSourceBytes);
 
         var lane = Lane.Interactive;
         if (request.Priority is not null && !StoredName.TryParse(request.Priority, out lane))
@@ -98,7 +95,9 @@ public static class SubmissionsApi
             ProblemId = problem.Id,
             ProblemVersionId = problem.VersionId,
             Language = LanguageRegistry.Get(request.Language!).Id,
-            Source = request.Source!,
+            Source = files is null ? request.Source! : SubmissionFiles.EntryPointText(LanguageRegistry.Get(request.Language!), files, request.EntryPoint),
+            Files = files,
+            EntryPoint = files is null ? null : request.EntryPoint,
             Lane = lane,
             CallbackUrl = request.CallbackUrl,
             CreatedAt = DateTime.UtcNow,

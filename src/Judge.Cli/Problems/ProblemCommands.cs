@@ -74,7 +74,9 @@ public static partial class ProblemCommands
         var runs = new List<(PackageSubmission Submission, IReadOnlyList<Verdict>? Header, Guid Id)>();
         foreach (var (submission, header) in judged)
         {
-            var id = await client.SubmitAsync(problem.Slug, submission.Language, Encoding.UTF8.GetString(submission.Source), "interactive", cancellationToken);
+            var id = submission.Files is { } files
+                ? await client.SubmitFilesAsync(problem.Slug, submission.Language, files.Select(f => (f.Name, f.Content)), submission.EntryPoint, "interactive", cancellationToken)
+                : await client.SubmitAsync(problem.Slug, submission.Language, Encoding.UTF8.GetString(submission.Source), "interactive", cancellationToken);
             runs.Add((submission, header, id));
         }
 

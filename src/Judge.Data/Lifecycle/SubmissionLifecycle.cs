@@ -22,7 +22,8 @@ public enum ClaimStatus
 /// <summary>A submission a worker holds the claim on, with what judging it needs.</summary>
 public sealed record ClaimedSubmission(
     Guid Id, int Attempt, Guid ProblemId, string Language, string Source, Lane Lane, SubmissionPurpose Purpose, DateTime CreatedAt,
-    DateTime JudgingStartedAt, ProblemVersion Version, Guid? BatchId = null);
+    DateTime JudgingStartedAt, ProblemVersion Version, Guid? BatchId = null, IReadOnlyList<Judge.Grading.Languages.SubmissionFile>? Files = null,
+    string? EntryPoint = null);
 
 public sealed record ClaimResult(ClaimStatus Status, ClaimedSubmission? Submission = null, DateTime? LeaseExpiresAt = null);
 
@@ -97,7 +98,7 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, CallbackLedger callba
             .SingleAsync(v => v.Id == submission.ProblemVersionId, cancellationToken);
         var claim = new ClaimedSubmission(
             submission.Id, submission.Attempt, submission.ProblemId, submission.Language, submission.Source, submission.Lane, submission.Purpose,
-            submission.CreatedAt, submission.JudgingStartedAt ?? DateTime.UtcNow, version, submission.BatchId);
+            submission.CreatedAt, submission.JudgingStartedAt ?? DateTime.UtcNow, version, submission.BatchId, submission.Files, submission.EntryPoint);
         if (claim.Attempt > _maxAttempts)
         {
             await FailAsync(claim, workerId,

@@ -41,7 +41,14 @@ public sealed class Submission
 
     public required string Language { get; set; }
 
+    /// <summary>The program's text; of a multi-file submission, its entry point's.</summary>
     public required string Source { get; set; }
+
+    /// <summary>Every file of a multi-file submission, put in /box by name; null for a single-file one.</summary>
+    public List<Judge.Grading.Languages.SubmissionFile>? Files { get; set; }
+
+    /// <summary>The file of <see cref="Files"/> the program starts from, when the submitter named it; else the language's rules choose.</summary>
+    public string? EntryPoint { get; set; }
 
     /// <summary>The batch it was submitted in, if any, and its label there (the student's).</summary>
     public Guid? BatchId { get; set; }

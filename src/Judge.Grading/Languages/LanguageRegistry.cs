@@ -54,6 +54,9 @@ public sealed record Language(
     private const string MemoryPlaceholder = "{memory}";
 }
 
+/// <summary>One file of a submission, by its name in /box.</summary>
+public sealed record SubmissionFile(string Name, string Content);
+
 /// <summary>Every language the guest image supports; the one place that knows their commands.</summary>
 public static partial class LanguageRegistry
 {
@@ -359,23 +362,75 @@ public static partial class LanguageRegistry
 
     /// <summary>
     /// The language's commands for this source. Java runs the public class the source declares (archives name
-    /// their solutions after it: Solution.java holds class Solution), rather than requiring it to be Main.
+    /// their solutions after it: Solution.java holds class Solution), rather than requiring it to be Main, by its full name
+    /// when the source declares a package (javac -d puts the class in the package's directory).
     /// </summary>
-    public static Language ForSource(Language language, string source)
+    public static Language ForSource(Language language, string source) =>
+        ForFiles(language, [new SubmissionFile(
+            language.Id == Java.Id && JavaPublicClass().Match(source) is { Success: true } match ? match.Groups[1].Value + ".java" : language.SourceFileName, source)]);
+
+    /// <summary>Languages whose compiler is given every source file of a multi-file submission; the others are given the entry point and find the rest themselves (imports, modules, units).</summary>
+    private static readonly HashSet<string> CompiledTogether = ["c", "cpp", "java", "kotlin", "scala", "csharp", "go", "fortran"];
+
+    /// <summary>
+    /// The language's commands for a submission of one or several files, all put in /box by their names: the compile step
+    /// gets every file of the language (C, C++, JVM languages, C#, Go, Fortran) or the entry point; the run starts the entry
+    /// point. The entry point is chosen as the Kattis format says: the only file of the language; else the one named
+    /// <paramref name="entryPoint"/> or named like it (a submission directory's name); else main.* or Main.*; else the file that has a main
+    /// (Java's <c>static void main</c>, Kotlin's <c>fun main</c>, Python's <c>__main__</c>); else the first by name.
+    /// </summary>
+    public static Language ForFiles(Language language, IReadOnlyList<SubmissionFile> files, string? entryPoint = null)
     {
-        if (language.Id != Java.Id || JavaPublicClass().Match(source) is not { Success: true } match || match.Groups[1].Value == "Main")
+        var own = files.Where(f => ForFile(f.Name)?.Id == language.Id || (language.Id == "cpp" && ForFile(f.Name)?.Id == "c")).OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+        if (own.Count == 0)
         {
-            return language;
+            own = [.. files.OrderBy(f => f.Name, StringComparer.Ordinal)];
         }
 
-        var name = match.Groups[1].Value;
-        return language with
+        var entry = EntryPoint(language, own, entryPoint);
+        var sources = CompiledTogether.Contains(language.Id) ? own.Select(f => $"{Language.WorkDirectory}/{f.Name}").ToList() : [$"{Language.WorkDirectory}/{entry.Name}"];
+        var adapted = language with
         {
-            SourceFileName = name + ".java",
-            CompileCommand = [.. language.CompileCommand!.Select(a => a == "/box/Main.java" ? $"/box/{name}.java" : a)],
-            RunCommand = [.. language.RunCommand.Select(a => a == "Main" ? name : a)],
+            SourceFileName = entry.Name,
+            CompileCommand = language.CompileCommand is { } compile ? [.. compile.SelectMany(a => a == language.SourcePath ? sources : [a])] : null,
+            RunCommand = [.. language.RunCommand.Select(a => a == language.SourcePath ? $"{Language.WorkDirectory}/{entry.Name}" : a)],
         };
+        if (language.Id != Java.Id || JavaPublicClass().Match(entry.Content) is not { Success: true } match)
+        {
+            return adapted;
+        }
+
+        var package = JavaPackage().Match(entry.Content) is { Success: true } declared ? declared.Groups[1].Value + "." : "";
+        var mainClass = package + match.Groups[1].Value;
+        return adapted with { RunCommand = [.. adapted.RunCommand.Select(a => a == "Main" ? mainClass : a)] };
     }
+
+    private static SubmissionFile EntryPoint(Language language, List<SubmissionFile> files, string? named)
+    {
+        if (files.Count == 1)
+        {
+            return files[0];
+        }
+
+        var stem = (SubmissionFile f) => Path.GetFileNameWithoutExtension(f.Name);
+        return files.FirstOrDefault(f => f.Name == named)
+            ?? files.FirstOrDefault(f => named is not null && string.Equals(stem(f), named, StringComparison.OrdinalIgnoreCase))
+            ?? files.FirstOrDefault(f => stem(f) is "main" or "Main")
+            ?? files.FirstOrDefault(f => language.Id switch
+            {
+                "java" => JavaMain().IsMatch(f.Content),
+                "kotlin" => f.Content.Contains("fun main", StringComparison.Ordinal),
+                "python" or "pypy3" => f.Content.Contains("__main__", StringComparison.Ordinal),
+                _ => false,
+            })
+            ?? files[0];
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*package\s+([A-Za-z_$][A-Za-z0-9_$.]*)\s*;", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex JavaPackage();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"static\s+(?:public\s+)?void\s+main\s*\(")]
+    private static partial System.Text.RegularExpressions.Regex JavaMain();
 
     public static Language? Find(string id) =>
         All.FirstOrDefault(l => string.Equals(l.Id, id, StringComparison.OrdinalIgnoreCase));

@@ -352,17 +352,19 @@ public static class ProblemPackageReader
     {
         var submissions = new List<PackageSubmission>();
         var warnings = new List<string>();
+        foreach (var program in files.Under("submissions").Where(p => p.Split('/').Length > 3).GroupBy(p => string.Join('/', p.Split('/').Take(3))))
+        {
+            if (MultiFile(files, program.Key, [.. program], warnings) is { } submission)
+            {
+                submissions.Add(submission);
+            }
+        }
+
         foreach (var path in files.Under("submissions"))
         {
             var parts = path.Split('/');
             if (parts.Length != 3)
             {
-                var program = string.Join('/', parts.Take(3)) + "/";
-                if (parts.Length > 3 && !warnings.Any(w => w.StartsWith(program, StringComparison.Ordinal)))
-                {
-                    warnings.Add($"{program}: not judged: multi-file submissions are not supported yet");
-                }
-
                 continue;
             }
 
@@ -380,6 +382,33 @@ public static class ProblemPackageReader
         }
 
         return (submissions, warnings);
+    }
+
+    /// <summary>
+    /// A submission of several files (a directory under its folder, as the Kattis format and DOMjudge allow): its language is
+    /// that of most of its source files, its entry point chosen by <see cref="LanguageRegistry.ForFiles"/> with the directory's name.
+    /// </summary>
+    private static PackageSubmission? MultiFile(PackageFiles files, string directory, List<string> paths, List<string> warnings)
+    {
+        if (paths.Any(p => p.Split('/').Length > 4))
+        {
+            warnings.Add($"{directory}/: not judged: a submission's files must all be directly in its directory");
+            return null;
+        }
+
+        var sources = paths.Select(p => new SubmissionFile(Path.GetFileName(p), Encoding.UTF8.GetString(files.Read(p)))).ToList();
+        var languages = sources.Select(f => LanguageRegistry.ForFile(f.Name, f.Content)).OfType<Language>()
+            .GroupBy(l => l.Id).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
+        if (languages.Count == 0)
+        {
+            warnings.Add($"{directory}/: not judged: none of its files is in a language Judge has");
+            return null;
+        }
+
+        var language = languages[0].First();
+        var entry = LanguageRegistry.ForFiles(language, sources, Path.GetFileName(directory)).SourceFileName;
+        var source = Encoding.UTF8.GetBytes(sources.First(f => f.Name == entry).Content);
+        return new PackageSubmission(directory, directory.Split('/')[1], language.Id, source) { Files = sources, EntryPoint = entry };
     }
 
     /// <summary>A group's effective testdata.yaml settings, merged key by key from its ancestors (as problemtools does).</summary>

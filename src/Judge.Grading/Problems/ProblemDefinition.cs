@@ -147,8 +147,17 @@ public sealed record OutputValidator(OutputValidatorKind Kind, string? Language,
     public static OutputValidator Default { get; } = new(OutputValidatorKind.Default, null, []);
 }
 
-/// <summary>A solution shipped in the package, in the folder that states the verdict it should get.</summary>
-public sealed record PackageSubmission(string Path, string Folder, string Language, byte[] Source);
+/// <summary>
+/// A solution shipped in the package, in the folder that states the verdict it should get: one file, or a directory of
+/// several (<see cref="Files"/>, with <see cref="Source"/> its entry point's text).
+/// </summary>
+public sealed record PackageSubmission(string Path, string Folder, string Language, byte[] Source)
+{
+    public IReadOnlyList<Judge.Grading.Languages.SubmissionFile>? Files { get; init; }
+
+    /// <summary>The file of <see cref="Files"/> it starts from.</summary>
+    public string? EntryPoint { get; init; }
+}
 
 /// <summary>
 /// Everything Judge keeps of a problem package, read and checked; <see cref="Warnings"/> name what of it is not used (a

@@ -73,6 +73,16 @@ public sealed class SandboxSession : IAsyncDisposable
         return WriteFileAsync(Language.SourcePath, Encoding.UTF8.GetBytes(source), cancellationToken);
     }
 
+    /// <summary>Writes a multi-file submission's files to /box by name; the language's commands take them all (see <see cref="LanguageRegistry.ForFiles"/>).</summary>
+    public async Task WriteSourcesAsync(IReadOnlyList<SubmissionFile> files, string? entryPoint, CancellationToken cancellationToken)
+    {
+        Language = LanguageRegistry.ForFiles(Language, files, entryPoint);
+        foreach (var file in files)
+        {
+            await WriteFileAsync(file.Name, Encoding.UTF8.GetBytes(file.Content), cancellationToken);
+        }
+    }
+
     public Task<GuestFileContent> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken) =>
         TimedAsync(() => _vm.ReadFileAsync(GuestPath(path), maxBytes, cancellationToken));
 

@@ -105,7 +105,9 @@ public sealed class SubmissionJudge(
         public async Task<JudgeOutcome> RunAsync()
         {
             // The program's command depends on its source (a Java class is run by the name it declares).
-            await _session.WriteSourceAsync(_submission.Source, _cancellationToken);
+            await (_submission.Files is { } files
+                ? _session.WriteSourcesAsync(files, _submission.EntryPoint, _cancellationToken)
+                : _session.WriteSourceAsync(_submission.Source, _cancellationToken));
             var program = ProgramCommand();
             var compile = await CompileAsync();
             if (compile is { Succeeded: false })

@@ -72,4 +72,40 @@ public sealed class LanguageRegistryTests
         Assert.Equal(LanguageRegistry.CompileLimits.MemoryBytes, slow.MemoryBytes);
         Assert.Equal(LanguageRegistry.CompileLimits, LanguageRegistry.CompileLimitsAt(0.5)); // a faster host keeps them
     }
+
+    [Fact]
+    public void A_multi_file_cpp_submission_compiles_every_source_and_runs_the_one_binary()
+    {
+        var cpp = LanguageRegistry.ForFiles(LanguageRegistry.Cpp,
+            [new SubmissionFile("solve.cpp", "int solve();"), new SubmissionFile("main.cpp", "int main() {}"), new SubmissionFile("solve.h", "int solve();")]);
+
+        Assert.Equal(["/box/main.cpp", "/box/solve.cpp"], cpp.CompileCommand!.Where(a => a.StartsWith("/box/", StringComparison.Ordinal) && a != "/box/main"));
+        Assert.Equal(["/box/main"], cpp.RunCommand);
+    }
+
+    [Theory]
+    [InlineData("guess", "guess.py")]
+    [InlineData(null, "main.py")]
+    public void A_multi_file_python_submission_runs_the_file_named_like_its_directory_else_main(string? directory, string entry)
+    {
+        var python = LanguageRegistry.ForFiles(LanguageRegistry.Python,
+            [new SubmissionFile("util.py", "X = 1"), new SubmissionFile("main.py", "import util"), new SubmissionFile("guess.py", "import util")], directory);
+
+        Assert.Equal($"/box/{entry}", python.RunCommand[^1]);
+        Assert.Equal(entry, python.SourceFileName);
+    }
+
+    [Fact]
+    public void A_java_submission_runs_the_class_with_main_by_its_package_name()
+    {
+        var java = LanguageRegistry.ForFiles(LanguageRegistry.Java,
+            [new SubmissionFile("Helper.java", "package se.kth; class Helper {}"),
+                new SubmissionFile("Solver.java", "package se.kth;\npublic class Solver { public static void main(String[] a) {} }")]);
+        var single = LanguageRegistry.ForSource(LanguageRegistry.Java, "package foo;\npublic class Hello { public static void main(String[] a) {} }");
+
+        Assert.Equal("se.kth.Solver", java.RunCommand[^1]);
+        Assert.Contains("/box/Helper.java", java.CompileCommand!);
+        Assert.Equal("foo.Hello", single.RunCommand[^1]);
+        Assert.Equal("Hello.java", single.SourceFileName);
+    }
 }

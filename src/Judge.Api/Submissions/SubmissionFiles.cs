@@ -1,0 +1,94 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Judge.Api.Validation;
+using Judge.Grading.Languages;
+
+namespace Judge.Api.Submissions;
+
+/// <summary>What a submission's program is: one <c>source</c>, or several <c>files</c>, checked field by field.</summary>
+public static partial class SubmissionFiles
+{
+    public const int MaxFiles = 64;
+
+    /// <summary>The files of a multi-file submission, or null for a single-file one (whose source is then checked); errors name the field.</summary>
+    public static List<SubmissionFile>? Check(
+        ValidationErrors errors, string? source, IReadOnlyList<SubmissionFileRequest?>? files, string? entryPoint, int maxBytes)
+    {
+        if (files is null)
+        {
+            if (entryPoint is not null)
+            {
+                errors.Add("entryPoint", "'entryPoint' names one of 'files'; a single 'source' has none.");
+            }
+
+            if (errors.Required("source", source) && Encoding.UTF8.GetByteCount(source!) is var bytes && bytes > maxBytes)
+            {
+                errors.Add("source", $"'source' is {bytes} bytes; the limit is {maxBytes}.");
+            }
+
+            return null;
+        }
+
+        if (source is not null)
+        {
+            errors.Add("files", "Give either 'source' (one file) or 'files' (several), not both.");
+            return null;
+        }
+
+        if (files.Count is 0 or > MaxFiles)
+        {
+            errors.Add("files", $"'files' must hold 1 to {MaxFiles} files; got {files.Count}.");
+            return null;
+        }
+
+        var checkedFiles = new List<SubmissionFile>();
+        for (var i = 0; i < files.Count; i++)
+        {
+            var field = $"files[{i}]";
+            if (files[i] is not { } file)
+            {
+                errors.Add(field, $"'{field}' must be an object with 'name' and 'content'.");
+                continue;
+            }
+
+            if (errors.Required($"{field}.name", file.Name) && !PlainName().IsMatch(file.Name!))
+            {
+                errors.Add($"{field}.name", $"'{field}.name' must be a plain file name (letters, digits, '.', '_', '-'; no directories); got '{file.Name}'.");
+            }
+            else if (file.Name is not null && checkedFiles.Any(f => f.Name == file.Name))
+            {
+                errors.Add($"{field}.name", $"'{field}.name' repeats the name '{file.Name}'.");
+            }
+
+            if (file.Content is null)
+            {
+                errors.Add($"{field}.content", $"'{field}.content' is required.");
+            }
+
+            if (file is { Name: not null, Content: not null })
+            {
+                checkedFiles.Add(new SubmissionFile(file.Name, file.Content));
+            }
+        }
+
+        if (entryPoint is not null && !checkedFiles.Any(f => f.Name == entryPoint))
+        {
+            errors.Add("entryPoint", $"'entryPoint' must name one of 'files'; got '{entryPoint}'.");
+        }
+
+        var total = checkedFiles.Sum(f => Encoding.UTF8.GetByteCount(f.Content));
+        if (total > maxBytes)
+        {
+            errors.Add("files", $"'files' hold {total} bytes together; the limit is {maxBytes}.");
+        }
+
+        return checkedFiles;
+    }
+
+    /// <summary>The text of the file a multi-file submission starts from, which the submission shows as its source.</summary>
+    public static string EntryPointText(Language language, IReadOnlyList<SubmissionFile> files, string? entryPoint) =>
+        files.First(f => f.Name == LanguageRegistry.ForFiles(language, files, entryPoint).SourceFileName).Content;
+
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")]
+    private static partial Regex PlainName();
+}

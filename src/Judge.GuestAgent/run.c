@@ -642,10 +642,12 @@ pipe_failed:
 
 /* Watches both runs, as watch() does one, until both main processes have exited: each run's CPU and wall limits, and
  * its stderr. When a run's main process exits, whatever it left behind is killed at once (and again until its group is
- * empty): a process holding its end of a pipe would keep the other run from ever seeing EOF. Returns which ended first. */
+ * empty): a process holding its end of a pipe would keep the other run from ever seeing EOF. Returns which ended first:
+ * a run stopped on a limit ended when the agent stopped it, since the other, seeing EOF, may well exit before the killed
+ * one is reaped. */
 static int watch_pair(struct running *x[2], int reason[2]) {
     int pidfd[2];
-    int64_t last_kill[2] = {0, 0};
+    int64_t last_kill[2] = {0, 0}, stopped[2] = {INT64_MAX, INT64_MAX};
     for (int i = 0; i < 2; i++) pidfd[i] = (int)syscall(SYS_pidfd_open, x[i]->pid, 0);
     for (;;) {
         int st;
@@ -679,6 +681,7 @@ static int watch_pair(struct running *x[2], int reason[2]) {
             }
             if (reason[i]) {
                 killing = true;
+                if (stopped[i] == INT64_MAX) stopped[i] = now;
                 if (now - last_kill[i] >= 100000) {
                     cg_kill(&y->R.cg);
                     last_kill[i] = now;
@@ -699,7 +702,9 @@ static int watch_pair(struct running *x[2], int reason[2]) {
         for (int i = 0; i < 2; i++)
             if (i_err[i] >= 0 && pf[i_err[i]].revents) cap_read(&x[i]->io.err, READ_BUDGET);
     }
-    return x[0]->t_exit <= x[1]->t_exit ? FIRST_PROGRAM : FIRST_PEER;
+    int64_t end[2];
+    for (int i = 0; i < 2; i++) end[i] = stopped[i] < x[i]->t_exit ? stopped[i] : x[i]->t_exit;
+    return end[0] <= end[1] ? FIRST_PROGRAM : FIRST_PEER;
 }
 
 /* A run's reply as a bytes field of the INTERACT reply. */

@@ -81,6 +81,19 @@ public abstract class InteractionTests(SandboxFixture fixture)
     }
 
     [Fact]
+    public async Task A_program_that_never_flushes_deadlocks_and_ends_first_on_its_wall_limit()
+    {
+        await using var session = await OpenAsync();
+
+        // Its answer stays in its buffer, so both wait to read; the kill at the wall limit, not the interactor's EOF, ends it.
+        var result = await InteractAsync(session, "import sys\nsys.stdout.write(sys.stdin.readline())\nsys.stdin.readline()", ProgramLimits(cpuMs: 500));
+
+        Assert.Equal(LimitExceeded.WallTime, result.Program.LimitExceeded);
+        Assert.Equal(43, result.Interactor.ExitCode);
+        Assert.False(result.InteractorEndedFirst);
+    }
+
+    [Fact]
     public async Task A_program_that_spins_is_stopped_by_its_own_cpu_limit_and_the_interactor_still_ends()
     {
         await using var session = await OpenAsync();

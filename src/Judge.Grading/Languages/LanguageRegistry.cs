@@ -370,7 +370,7 @@ public static partial class LanguageRegistry
             language.Id == Java.Id && JavaPublicClass().Match(source) is { Success: true } match ? match.Groups[1].Value + ".java" : language.SourceFileName, source)]);
 
     /// <summary>Languages whose compiler is given every source file of a multi-file submission; the others are given the entry point and find the rest themselves (imports, modules, units).</summary>
-    private static readonly HashSet<string> CompiledTogether = ["c", "cpp", "java", "kotlin", "scala", "csharp", "go", "fortran"];
+    private static readonly HashSet<string> CompiledTogether = ["c", "cpp", "java", "kotlin", "scala", "csharp", "go", "fortran", "prolog"];
 
     /// <summary>
     /// The language's commands for a submission of one or several files, all put in /box by their names: the compile step
@@ -395,14 +395,26 @@ public static partial class LanguageRegistry
             CompileCommand = language.CompileCommand is { } compile ? [.. compile.SelectMany(a => a == language.SourcePath ? sources : [a])] : null,
             RunCommand = [.. language.RunCommand.Select(a => a == language.SourcePath ? $"{Language.WorkDirectory}/{entry.Name}" : a)],
         };
-        if (language.Id != Java.Id || JavaPublicClass().Match(entry.Content) is not { Success: true } match)
-        {
-            return adapted;
-        }
+        return MainClass(language, entry) is { } mainClass
+            ? adapted with { RunCommand = [.. adapted.RunCommand.SkipLast(1), mainClass] }
+            : adapted;
+    }
 
-        var package = JavaPackage().Match(entry.Content) is { Success: true } declared ? declared.Groups[1].Value + "." : "";
-        var mainClass = package + match.Groups[1].Value;
-        return adapted with { RunCommand = [.. adapted.RunCommand.Select(a => a == "Main" ? mainClass : a)] };
+    /// <summary>
+    /// The class a JVM language's run starts, by its full name (the package the entry point declares, then the class): Java's
+    /// public class, Scala's object with main, Kotlin's file class (Different.kt compiles its top-level main into DifferentKt).
+    /// </summary>
+    private static string? MainClass(Language language, SubmissionFile entry)
+    {
+        var name = language.Id switch
+        {
+            "java" => JavaPublicClass().Match(entry.Content) is { Success: true } match ? match.Groups[1].Value : null,
+            "scala" => ScalaObject().Match(entry.Content) is { Success: true } match ? match.Groups[1].Value : null,
+            "kotlin" => Path.GetFileNameWithoutExtension(entry.Name) is { Length: > 0 } stem ? char.ToUpperInvariant(stem[0]) + stem[1..] + "Kt" : null,
+            _ => null,
+        };
+        return name is null ? null
+            : JvmPackage().Match(entry.Content) is { Success: true } declared ? $"{declared.Groups[1].Value}.{name}" : name;
     }
 
     private static SubmissionFile EntryPoint(Language language, List<SubmissionFile> files, string? named)
@@ -420,14 +432,18 @@ public static partial class LanguageRegistry
             {
                 "java" => JavaMain().IsMatch(f.Content),
                 "kotlin" => f.Content.Contains("fun main", StringComparison.Ordinal),
+                "scala" => f.Content.Contains("def main", StringComparison.Ordinal),
                 "python" or "pypy3" => f.Content.Contains("__main__", StringComparison.Ordinal),
                 _ => false,
             })
             ?? files[0];
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*package\s+([A-Za-z_$][A-Za-z0-9_$.]*)\s*;", System.Text.RegularExpressions.RegexOptions.Multiline)]
-    private static partial System.Text.RegularExpressions.Regex JavaPackage();
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*package\s+([A-Za-z_$][A-Za-z0-9_$.]*)\s*;?\s*$", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex JvmPackage();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\bobject\s+([A-Za-z_$][A-Za-z0-9_$]*)")]
+    private static partial System.Text.RegularExpressions.Regex ScalaObject();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"static\s+(?:public\s+)?void\s+main\s*\(")]
     private static partial System.Text.RegularExpressions.Regex JavaMain();

@@ -108,4 +108,16 @@ public sealed class LanguageRegistryTests
         Assert.Equal("foo.Hello", single.RunCommand[^1]);
         Assert.Equal("Hello.java", single.SourceFileName);
     }
+
+    [Fact]
+    public void Scala_runs_its_object_with_main_and_kotlin_its_file_class_and_prolog_consults_every_file()
+    {
+        var scala = LanguageRegistry.ForSource(LanguageRegistry.Scala, "object Different {\n  def main(args: Array[String]) {}\n}\n");
+        var kotlin = LanguageRegistry.ForFiles(LanguageRegistry.Kotlin, [new SubmissionFile("different.kt", "package x\nfun main() {}"), new SubmissionFile("util.kt", "fun f() = 1")]);
+        var prolog = LanguageRegistry.ForFiles(LanguageRegistry.Prolog, [new SubmissionFile("different.pl", "[kattio]."), new SubmissionFile("kattio.pl", "read_int(X).")]);
+
+        Assert.Equal("Different", scala.RunCommand[^1]);
+        Assert.Equal("x.DifferentKt", kotlin.RunCommand[^1]);
+        Assert.Equal(["/box/different.pl", "/box/kattio.pl"], prolog.CompileCommand!.TakeLast(2));
+    }
 }

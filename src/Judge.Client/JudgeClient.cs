@@ -92,10 +92,13 @@ public sealed class JudgeClient(HttpClient http)
     public Task<Guid> SubmitAsync(string problem, string language, string source, string priority, CancellationToken cancellationToken) =>
         PostSubmissionAsync(new { problem, language, source, priority }, cancellationToken);
 
-    /// <summary>A multi-file submission: every file by its plain name.</summary>
+    /// <summary>A multi-file submission: every file by its plain name, sent as its bytes (base64), whatever they are.</summary>
     public Task<Guid> SubmitFilesAsync(
-        string problem, string language, IEnumerable<(string Name, string Content)> files, string? entryPoint, string priority, CancellationToken cancellationToken) =>
-        PostSubmissionAsync(new { problem, language, files = files.Select(f => new { name = f.Name, content = f.Content }), entryPoint, priority }, cancellationToken);
+        string problem, string language, IEnumerable<(string Name, byte[] Content)> files, string? entryPoint, string priority, CancellationToken cancellationToken) =>
+        PostSubmissionAsync(new
+        {
+            problem, language, files = files.Select(f => new { name = f.Name, contentBase64 = Convert.ToBase64String(f.Content) }), entryPoint, priority,
+        }, cancellationToken);
 
     private async Task<Guid> PostSubmissionAsync(object request, CancellationToken cancellationToken)
     {

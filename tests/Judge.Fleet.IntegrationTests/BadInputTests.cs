@@ -16,7 +16,7 @@ public sealed class BadInputTests(FleetFixture fleet)
         { "sum", "cobol", "DISPLAY 'HI'.", "language" },
         { "sum", "", "print(1)", "language" },
         { "sum", "python", "", "source" },
-        { "sum", "python", new string('#', 64 * 1024 + 1), "source" },
+        { "sum", "python", new string('#', 256 * 1024 + 1), "source" },
         { "", "python", "print(1)", "problem" },
         // Text columns cannot hold NUL: refused by name, never a 500 from the database.
         { "sum", "python", "print(1)\0", "source" },

@@ -53,6 +53,22 @@ public sealed class MultiFileTests(FleetFixture fleet)
     }
 
     [Fact]
+    public async Task Files_given_as_bytes_reach_the_sandbox_unchanged_nul_and_all()
+    {
+        // The NUL inside the string literal ends it for C, so the program prints the sum; the bytes after it must survive.
+        var source = "#include <stdio.h>\nint main(void) { const char *s = \"\0ignored\"; long long a, b; scanf(\"%lld %lld\", &a, &b); printf(\"%lld\\n\", a + b); return s[0]; }\n";
+        using var response = await fleet.Client(fleet.AliceKey).PostAsJsonAsync("/api/submissions", new
+        {
+            problem = "sum", language = "c", files = new[] { new { name = "sum.c", contentBase64 = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(source)) } },
+        }, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+
+        var result = await fleet.WaitForVerdictAsync((await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid());
+
+        Assert.Equal("Accepted", result.GetProperty("verdict").GetString());
+    }
+
+    [Fact]
     public async Task A_rejudge_of_a_multi_file_submission_judges_all_its_files_again()
     {
         var original = await SubmitFilesAsync("cpp", CppFiles);
@@ -78,6 +94,9 @@ public sealed class MultiFileTests(FleetFixture fleet)
     [InlineData("""{"problem":"sum","language":"cpp","files":[null]}""", "files[0]")]
     [InlineData("""{"problem":"sum","language":"cpp","files":[{"name":"a.cpp","content":"x"}],"entryPoint":"b.cpp"}""", "entryPoint")]
     [InlineData("""{"problem":"sum","language":"cpp","source":"x","entryPoint":"a.cpp"}""", "entryPoint")]
+    [InlineData("""{"problem":"sum","language":"c","source":"int main(){}\u0000"}""", "source")]
+    [InlineData("""{"problem":"sum","language":"c","files":[{"name":"a.c","contentBase64":"***"}]}""", "files[0].contentBase64")]
+    [InlineData("""{"problem":"sum","language":"c","files":[{"name":"a.c","content":"x","contentBase64":"eA=="}]}""", "files[0]")]
     public async Task Bad_files_are_refused_naming_the_field(string body, string field)
     {
         using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");

@@ -117,6 +117,15 @@ public sealed class PackageReaderTests
     }
 
     [Fact]
+    public void A_legacy_multi_pass_problem_says_so_in_its_validation()
+    {
+        var files = With(With(Minimal, "problem.yaml", "validation: custom multi-pass\nlimits:\n  validation_passes: 26\n"),
+            "output_validators/hangman/validate.py", "import sys\nsys.exit(42)\n");
+
+        Assert.Equal(26, Read(files).Limits.ValidationPasses);
+    }
+
+    [Fact]
     public void A_multi_pass_problem_takes_its_pass_limit_from_the_limits()
     {
         var files = With(With(Minimal, "problem.yaml", "problem_format_version: 2023-07-draft\ntype: multi-pass\nlimits:\n  validation_passes: 3\n"),

@@ -131,6 +131,15 @@ public sealed class ExpectedVerdictsTests
         Assert.Equal(satisfied, ExpectedVerdicts.SatisfiesHeader(allowed, verdict));
     }
 
+    [Fact]
+    public void A_header_is_also_met_by_domjudges_verdict_the_first_failing_tests()
+    {
+        var allowed = ExpectedVerdicts.FromHeader("# @EXPECTED_RESULTS@: WRONG-ANSWER")!;
+
+        Assert.True(ExpectedVerdicts.SatisfiesHeader(allowed, Verdict.TimeLimitExceeded, [Verdict.Accepted, Verdict.WrongAnswer, Verdict.TimeLimitExceeded]));
+        Assert.False(ExpectedVerdicts.SatisfiesHeader(allowed, Verdict.TimeLimitExceeded, [Verdict.TimeLimitExceeded, Verdict.WrongAnswer]));
+    }
+
     [Theory]
     [InlineData("print(1)\n")]
     [InlineData("# @EXPECTED_RESULTS@: SOMETHING-ELSE\n")]

@@ -50,10 +50,10 @@ public abstract class ProcessTests(SandboxFixture fixture)
     [Fact]
     public async Task Environment_variables_reach_the_program_beside_the_defaults()
     {
-        var result = await fixture.RunAsync("shell", "echo \"$GREETING|$PATH|$(id -u)|$(pwd)\"",
+        var result = await fixture.RunAsync("shell", "echo \"$GREETING|$PATH|$TMPDIR|$(id -u)|$(pwd)\"",
             environment: new Dictionary<string, string> { ["GREETING"] = "bonjour" });
 
-        Assert.Equal("bonjour|/usr/local/bin:/usr/bin:/bin|1000|/box\n", result.Run!.StdoutText);
+        Assert.Equal("bonjour|/usr/local/bin:/usr/bin:/bin|/tmp|1000|/box\n", result.Run!.StdoutText);
     }
 
     [Fact]

@@ -5,7 +5,8 @@ public sealed class ApiOptions
 {
     public const string SectionName = "Api";
 
-    public int MaxSourceBytes { get; set; } = 64 * 1024;
+    /// <summary>A submission's size, all its files together: DOMjudge's default, 256 KiB (problem archives ship word lists in their solutions).</summary>
+    public int MaxSourceBytes { get; set; } = 256 * 1024;
 
     /// <summary>When the sweeper runs: a Hangfire cron expression, with seconds (six fields) for intervals under a minute.</summary>
     public string SweepSchedule { get; set; } = "*/10 * * * * *";

@@ -25,6 +25,10 @@ public static partial class SubmissionFiles
             {
                 errors.Add("source", $"'source' is {bytes} bytes; the limit is {maxBytes}.");
             }
+            else if (source?.Contains('\0', StringComparison.Ordinal) == true)
+            {
+                errors.Add("source", "'source' holds a NUL character, which text cannot; give the file in 'files' with 'contentBase64'.");
+            }
 
             return null;
         }
@@ -60,14 +64,10 @@ public static partial class SubmissionFiles
                 errors.Add($"{field}.name", $"'{field}.name' repeats the name '{file.Name}'.");
             }
 
-            if (file.Content is null)
+            var content = Content(errors, field, file);
+            if (file.Name is not null && content is not null)
             {
-                errors.Add($"{field}.content", $"'{field}.content' is required.");
-            }
-
-            if (file is { Name: not null, Content: not null })
-            {
-                checkedFiles.Add(new SubmissionFile(file.Name, file.Content));
+                checkedFiles.Add(new SubmissionFile(file.Name, content));
             }
         }
 
@@ -76,7 +76,7 @@ public static partial class SubmissionFiles
             errors.Add("entryPoint", $"'entryPoint' must name one of 'files'; got '{entryPoint}'.");
         }
 
-        var total = checkedFiles.Sum(f => Encoding.UTF8.GetByteCount(f.Content));
+        var total = checkedFiles.Sum(f => f.Content.Length);
         if (total > maxBytes)
         {
             errors.Add("files", $"'files' hold {total} bytes together; the limit is {maxBytes}.");
@@ -85,9 +85,39 @@ public static partial class SubmissionFiles
         return checkedFiles;
     }
 
-    /// <summary>The text of the file a multi-file submission starts from, which the submission shows as its source.</summary>
+    /// <summary>
+    /// The text of the file a multi-file submission starts from, which the submission shows as its source (a NUL, which text
+    /// cannot hold, shown as U+FFFD; the file itself keeps its bytes).
+    /// </summary>
     public static string EntryPointText(Language language, IReadOnlyList<SubmissionFile> files, string? entryPoint) =>
-        files.First(f => f.Name == LanguageRegistry.ForFiles(language, files, entryPoint).SourceFileName).Content;
+        files.First(f => f.Name == LanguageRegistry.ForFiles(language, files, entryPoint).SourceFileName).Text.Replace('\0', '\uFFFD');
+
+    /// <summary>A file's bytes: its text as UTF-8, or its base64; exactly one of the two.</summary>
+    private static byte[]? Content(ValidationErrors errors, string field, SubmissionFileRequest file)
+    {
+        switch (file)
+        {
+            case { Content: not null, ContentBase64: not null }:
+                errors.Add(field, $"Give '{field}.content' (text) or '{field}.contentBase64' (bytes), not both.");
+                return null;
+            case { Content: { } text }:
+                return Encoding.UTF8.GetBytes(text);
+            case { ContentBase64: { } base64 }:
+                try
+                {
+                    return Convert.FromBase64String(base64);
+                }
+                catch (FormatException)
+                {
+                    errors.Add($"{field}.contentBase64", $"'{field}.contentBase64' is not valid base64.");
+                    return null;
+                }
+
+            default:
+                errors.Add($"{field}.content", $"'{field}.content' (or '{field}.contentBase64') is required.");
+                return null;
+        }
+    }
 
     [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")]
     private static partial Regex PlainName();

@@ -18,8 +18,8 @@ public sealed record CreateSubmissionRequest(
     string? Problem, string? Language, string? Source, string? Priority, string? CallbackUrl = null, IReadOnlyList<SubmissionFileRequest?>? Files = null,
     string? EntryPoint = null);
 
-/// <summary>One file of a multi-file submission: a plain name (no directories) and its text.</summary>
-public sealed record SubmissionFileRequest(string? Name, string? Content);
+/// <summary>One file of a multi-file submission: a plain name (no directories) and its text, or its bytes in base64 (any file, binary too).</summary>
+public sealed record SubmissionFileRequest(string? Name, string? Content, string? ContentBase64 = null);
 
 public sealed record SubmissionAccepted(Guid Id, string Status, string Location);
 

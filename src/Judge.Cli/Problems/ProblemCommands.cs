@@ -74,9 +74,12 @@ public static partial class ProblemCommands
         var runs = new List<(PackageSubmission Submission, IReadOnlyList<Verdict>? Header, Guid Id)>();
         foreach (var (submission, header) in judged)
         {
+            // Files go as their bytes: a directory may hold an object file, a source a NUL, which a text 'source' cannot carry.
             var id = submission.Files is { } files
                 ? await client.SubmitFilesAsync(problem.Slug, submission.Language, files.Select(f => (f.Name, f.Content)), submission.EntryPoint, "interactive", cancellationToken)
-                : await client.SubmitAsync(problem.Slug, submission.Language, Encoding.UTF8.GetString(submission.Source), "interactive", cancellationToken);
+                : IsText(submission.Source)
+                    ? await client.SubmitAsync(problem.Slug, submission.Language, Encoding.UTF8.GetString(submission.Source), "interactive", cancellationToken)
+                    : await client.SubmitFilesAsync(problem.Slug, submission.Language, [(Path.GetFileName(submission.Path), submission.Source)], null, "interactive", cancellationToken);
             runs.Add((submission, header, id));
         }
 
@@ -88,7 +91,7 @@ public static partial class ProblemCommands
             var verdict = Enum.Parse<Verdict>(result.Verdict ?? nameof(Verdict.InternalError));
             var testVerdicts = result.Tests?.Select(t => Enum.Parse<Verdict>(t.Verdict)).ToList() ?? [];
             var ok = header is { } allowed
-                ? ExpectedVerdicts.SatisfiesHeader(allowed, verdict)
+                ? ExpectedVerdicts.SatisfiesHeader(allowed, verdict, testVerdicts)
                 : ExpectedVerdicts.Satisfies(submission.Folder, verdict, testVerdicts, result.Score ?? 0, result.MaxScore ?? definition.MaxScore, definition.Type, definition.Format) == true;
             mismatches += ok ? 0 : 1;
             var got = definition.Type == ProblemType.Scoring ? $"{verdict} {result.Score?.ToString("0.##", CultureInfo.InvariantCulture)}/{result.MaxScore?.ToString("0.##", CultureInfo.InvariantCulture)}" : verdict.ToString();
@@ -114,6 +117,9 @@ public static partial class ProblemCommands
         report.WriteLine();
         return (mismatches == 0, report.ToString());
     }
+
+    private static bool IsText(byte[] source) =>
+        !source.AsSpan().Contains((byte)0) && System.Text.Unicode.Utf8.IsValid(source);
 
     /// <summary>A DOMjudge <c>@EXPECTED_RESULTS@:</c> line in the source states the verdicts it may get, whatever its folder.</summary>
     private static IReadOnlyList<Verdict>? ExpectedResults(PackageSubmission submission) => ExpectedVerdicts.FromHeader(Encoding.UTF8.GetString(submission.Source));

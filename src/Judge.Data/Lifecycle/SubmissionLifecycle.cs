@@ -314,7 +314,9 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, CallbackLedger callba
             return;
         }
 
-        var scoring = version.Scoring == ProblemType.Scoring && double.IsFinite(version.MaxScore);
+        // A legacy problem whose validator scores states no maximum: its accepted submissions' best score is the full score.
+        var scoredByValidator = version.ValidatorScores && version.PackageFormat.StartsWith("legacy", StringComparison.Ordinal);
+        var scoring = version.Scoring == ProblemType.Scoring && double.IsFinite(version.MaxScore) && !scoredByValidator;
         var failed = runs.Where(r => r.Verdict != Verdict.Accepted || (scoring && r.Score < version.MaxScore - 1e-9)).ToList();
         if (failed.Count > 0)
         {
@@ -324,6 +326,11 @@ public sealed class SubmissionLifecycle(JudgeDbContext db, CallbackLedger callba
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return;
+        }
+
+        if (scoredByValidator && runs.Max(r => r.Score) is > 0 and var best)
+        {
+            version.MaxScore = best;
         }
 
         var ids = runs.Select(r => r.Id).ToList();

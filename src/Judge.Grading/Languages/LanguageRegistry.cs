@@ -54,8 +54,15 @@ public sealed record Language(
     private const string MemoryPlaceholder = "{memory}";
 }
 
-/// <summary>One file of a submission, by its name in /box.</summary>
-public sealed record SubmissionFile(string Name, string Content);
+/// <summary>One file of a submission, by its name in /box: its bytes as given (an object file or a word list as much as a source).</summary>
+public sealed record SubmissionFile(string Name, byte[] Content)
+{
+    /// <summary>The content read as UTF-8, to look into (a class name, a main).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Text => System.Text.Encoding.UTF8.GetString(Content);
+
+    public static SubmissionFile Of(string name, string text) => new(name, System.Text.Encoding.UTF8.GetBytes(text));
+}
 
 /// <summary>Every language the guest image supports; the one place that knows their commands.</summary>
 public static partial class LanguageRegistry
@@ -366,7 +373,7 @@ public static partial class LanguageRegistry
     /// when the source declares a package (javac -d puts the class in the package's directory).
     /// </summary>
     public static Language ForSource(Language language, string source) =>
-        ForFiles(language, [new SubmissionFile(
+        ForFiles(language, [SubmissionFile.Of(
             language.Id == Java.Id && JavaPublicClass().Match(source) is { Success: true } match ? match.Groups[1].Value + ".java" : language.SourceFileName, source)]);
 
     /// <summary>Languages whose compiler is given every source file of a multi-file submission; the others are given the entry point and find the rest themselves (imports, modules, units).</summary>
@@ -408,13 +415,13 @@ public static partial class LanguageRegistry
     {
         var name = language.Id switch
         {
-            "java" => JavaPublicClass().Match(entry.Content) is { Success: true } match ? match.Groups[1].Value : null,
-            "scala" => ScalaObject().Match(entry.Content) is { Success: true } match ? match.Groups[1].Value : null,
+            "java" => JavaPublicClass().Match(entry.Text) is { Success: true } match ? match.Groups[1].Value : null,
+            "scala" => ScalaObject().Match(entry.Text) is { Success: true } match ? match.Groups[1].Value : null,
             "kotlin" => Path.GetFileNameWithoutExtension(entry.Name) is { Length: > 0 } stem ? char.ToUpperInvariant(stem[0]) + stem[1..] + "Kt" : null,
             _ => null,
         };
         return name is null ? null
-            : JvmPackage().Match(entry.Content) is { Success: true } declared ? $"{declared.Groups[1].Value}.{name}" : name;
+            : JvmPackage().Match(entry.Text) is { Success: true } declared ? $"{declared.Groups[1].Value}.{name}" : name;
     }
 
     private static SubmissionFile EntryPoint(Language language, List<SubmissionFile> files, string? named)
@@ -430,10 +437,10 @@ public static partial class LanguageRegistry
             ?? files.FirstOrDefault(f => stem(f) is "main" or "Main")
             ?? files.FirstOrDefault(f => language.Id switch
             {
-                "java" => JavaMain().IsMatch(f.Content),
-                "kotlin" => f.Content.Contains("fun main", StringComparison.Ordinal),
-                "scala" => f.Content.Contains("def main", StringComparison.Ordinal),
-                "python" or "pypy3" => f.Content.Contains("__main__", StringComparison.Ordinal),
+                "java" => JavaMain().IsMatch(f.Text),
+                "kotlin" => f.Text.Contains("fun main", StringComparison.Ordinal),
+                "scala" => f.Text.Contains("def main", StringComparison.Ordinal),
+                "python" or "pypy3" => f.Text.Contains("__main__", StringComparison.Ordinal),
                 _ => false,
             })
             ?? files[0];

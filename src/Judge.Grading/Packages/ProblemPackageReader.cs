@@ -46,8 +46,10 @@ public static class ProblemPackageReader
 
             validatorScores = false;
         }
-        else if (!legacy && type == ProblemType.Scoring)
+        else if (type == ProblemType.Scoring)
         {
+            // A scoring problem's custom validator gives the score: in every newer format, and as DOMjudge reads a legacy
+            // package that says 'type: scoring' without 'validation: custom score'.
             validatorScores = true;
         }
 
@@ -108,12 +110,13 @@ public static class ProblemPackageReader
         if (legacy && yaml.Text("validation") is { } validation)
         {
             var words = validation.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (words.Length == 0 || words[0] is not ("default" or "custom") || words.Skip(1).Any(w => w is not ("score" or "interactive")))
+            if (words.Length == 0 || words[0] is not ("default" or "custom") || words.Skip(1).Any(w => w is not ("score" or "interactive" or "multi-pass")))
             {
-                throw yaml.Error("validation", $"validation must be 'default' or 'custom', optionally followed by 'score'; got '{validation}'");
+                throw yaml.Error("validation", $"validation must be 'default' or 'custom', optionally followed by 'score', 'interactive' or 'multi-pass'; got '{validation}'");
             }
 
             interactive |= words.Contains("interactive");
+            multiPass |= words.Contains("multi-pass");
             validatorScores = words.Contains("score");
         }
 
@@ -396,8 +399,8 @@ public static class ProblemPackageReader
             return null;
         }
 
-        var sources = paths.Select(p => new SubmissionFile(Path.GetFileName(p), Encoding.UTF8.GetString(files.Read(p)))).ToList();
-        var languages = sources.Select(f => LanguageRegistry.ForFile(f.Name, f.Content)).OfType<Language>()
+        var sources = paths.Select(p => new SubmissionFile(Path.GetFileName(p), files.Read(p))).ToList();
+        var languages = sources.Select(f => LanguageRegistry.ForFile(f.Name, f.Text)).OfType<Language>()
             .GroupBy(l => l.Id).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
         if (languages.Count == 0)
         {
@@ -407,7 +410,7 @@ public static class ProblemPackageReader
 
         var language = languages[0].First();
         var entry = LanguageRegistry.ForFiles(language, sources, Path.GetFileName(directory)).SourceFileName;
-        var source = Encoding.UTF8.GetBytes(sources.First(f => f.Name == entry).Content);
+        var source = sources.First(f => f.Name == entry).Content;
         return new PackageSubmission(directory, directory.Split('/')[1], language.Id, source) { Files = sources, EntryPoint = entry };
     }
 

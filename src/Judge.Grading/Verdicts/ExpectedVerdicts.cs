@@ -80,8 +80,13 @@ public static class ExpectedVerdicts
         return verdicts.Count > 0 && verdicts.All(v => v is not null) ? [.. verdicts.Select(v => v!.Value).Distinct()] : null;
     }
 
-    /// <summary>Whether a result is one of the header's verdicts (a run error there includes running out of memory).</summary>
-    public static bool SatisfiesHeader(IReadOnlyList<Verdict> allowed, Verdict verdict) => allowed.Any(a => Is(verdict, a));
+    /// <summary>
+    /// Whether a result is one of the header's verdicts (a run error there includes running out of memory): the submission's
+    /// verdict, or DOMjudge's for it, the first failing test's (a scoring problem's verdict is the worst of its tests').
+    /// </summary>
+    public static bool SatisfiesHeader(IReadOnlyList<Verdict> allowed, Verdict verdict, IReadOnlyList<Verdict>? tests = null) =>
+        allowed.Any(a => Is(verdict, a))
+        || tests?.FirstOrDefault(t => t != Verdict.Accepted) is { } first && first != Verdict.Accepted && allowed.Any(a => Is(first, a));
 
     private const string HeaderMark = "@EXPECTED_RESULTS@:";
 

@@ -18,6 +18,7 @@ public sealed record GuestCommand(IReadOnlyList<string> Argv)
         ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
         ["HOME"] = "/tmp",
         ["LANG"] = "C.UTF-8",
+        ["TMPDIR"] = "/tmp", // every run's own fresh tmpfs; runtimes such as R's need it named
     };
 
     /// <summary>Variables added to (or overriding) <see cref="DefaultEnvironment"/>.</summary>

@@ -79,7 +79,7 @@ public sealed class SandboxSession : IAsyncDisposable
         Language = LanguageRegistry.ForFiles(Language, files, entryPoint);
         foreach (var file in files)
         {
-            await WriteFileAsync(file.Name, Encoding.UTF8.GetBytes(file.Content), cancellationToken);
+            await WriteFileAsync(file.Name, file.Content, cancellationToken);
         }
     }
 

@@ -77,7 +77,7 @@ public sealed class LanguageRegistryTests
     public void A_multi_file_cpp_submission_compiles_every_source_and_runs_the_one_binary()
     {
         var cpp = LanguageRegistry.ForFiles(LanguageRegistry.Cpp,
-            [new SubmissionFile("solve.cpp", "int solve();"), new SubmissionFile("main.cpp", "int main() {}"), new SubmissionFile("solve.h", "int solve();")]);
+            [SubmissionFile.Of("solve.cpp", "int solve();"), SubmissionFile.Of("main.cpp", "int main() {}"), SubmissionFile.Of("solve.h", "int solve();")]);
 
         Assert.Equal(["/box/main.cpp", "/box/solve.cpp"], cpp.CompileCommand!.Where(a => a.StartsWith("/box/", StringComparison.Ordinal) && a != "/box/main"));
         Assert.Equal(["/box/main"], cpp.RunCommand);
@@ -89,7 +89,7 @@ public sealed class LanguageRegistryTests
     public void A_multi_file_python_submission_runs_the_file_named_like_its_directory_else_main(string? directory, string entry)
     {
         var python = LanguageRegistry.ForFiles(LanguageRegistry.Python,
-            [new SubmissionFile("util.py", "X = 1"), new SubmissionFile("main.py", "import util"), new SubmissionFile("guess.py", "import util")], directory);
+            [SubmissionFile.Of("util.py", "X = 1"), SubmissionFile.Of("main.py", "import util"), SubmissionFile.Of("guess.py", "import util")], directory);
 
         Assert.Equal($"/box/{entry}", python.RunCommand[^1]);
         Assert.Equal(entry, python.SourceFileName);
@@ -99,8 +99,8 @@ public sealed class LanguageRegistryTests
     public void A_java_submission_runs_the_class_with_main_by_its_package_name()
     {
         var java = LanguageRegistry.ForFiles(LanguageRegistry.Java,
-            [new SubmissionFile("Helper.java", "package se.kth; class Helper {}"),
-                new SubmissionFile("Solver.java", "package se.kth;\npublic class Solver { public static void main(String[] a) {} }")]);
+            [SubmissionFile.Of("Helper.java", "package se.kth; class Helper {}"),
+                SubmissionFile.Of("Solver.java", "package se.kth;\npublic class Solver { public static void main(String[] a) {} }")]);
         var single = LanguageRegistry.ForSource(LanguageRegistry.Java, "package foo;\npublic class Hello { public static void main(String[] a) {} }");
 
         Assert.Equal("se.kth.Solver", java.RunCommand[^1]);
@@ -113,8 +113,8 @@ public sealed class LanguageRegistryTests
     public void Scala_runs_its_object_with_main_and_kotlin_its_file_class_and_prolog_consults_every_file()
     {
         var scala = LanguageRegistry.ForSource(LanguageRegistry.Scala, "object Different {\n  def main(args: Array[String]) {}\n}\n");
-        var kotlin = LanguageRegistry.ForFiles(LanguageRegistry.Kotlin, [new SubmissionFile("different.kt", "package x\nfun main() {}"), new SubmissionFile("util.kt", "fun f() = 1")]);
-        var prolog = LanguageRegistry.ForFiles(LanguageRegistry.Prolog, [new SubmissionFile("different.pl", "[kattio]."), new SubmissionFile("kattio.pl", "read_int(X).")]);
+        var kotlin = LanguageRegistry.ForFiles(LanguageRegistry.Kotlin, [SubmissionFile.Of("different.kt", "package x\nfun main() {}"), SubmissionFile.Of("util.kt", "fun f() = 1")]);
+        var prolog = LanguageRegistry.ForFiles(LanguageRegistry.Prolog, [SubmissionFile.Of("different.pl", "[kattio]."), SubmissionFile.Of("kattio.pl", "read_int(X).")]);
 
         Assert.Equal("Different", scala.RunCommand[^1]);
         Assert.Equal("x.DifferentKt", kotlin.RunCommand[^1]);

@@ -227,6 +227,20 @@ public sealed class PackageReaderTests
     }
 
     [Fact]
+    public void Submissions_json_names_a_directorys_entry_point()
+    {
+        var files = With(Minimal, "submissions/accepted/js/main.mjs", "import { f } from './lib.mjs';\n");
+        files = With(files, "submissions/accepted/js/lib.mjs", "export function f() {}\n");
+        files = With(files, "submissions/accepted/js/zz.mjs", "console.log(1);\n");
+        files = With(files, "submissions.json", "{\"submissions/accepted/js/\": {\"entry_point\": \"zz.mjs\"}}");
+
+        var submission = Read(files).Submissions.Single();
+
+        Assert.Equal("javascript", submission.Language);
+        Assert.Equal("zz.mjs", submission.EntryPoint);
+    }
+
+    [Fact]
     public void A_directory_of_files_is_one_submission_in_the_language_of_most_of_them_starting_from_the_file_named_like_it()
     {
         var files = With(Minimal, "submissions/accepted/guess/util.py", "X = 1\n");

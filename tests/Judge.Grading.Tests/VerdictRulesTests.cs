@@ -92,6 +92,8 @@ public sealed class ExpectedVerdictsTests
     [InlineData("memory_limit_exceeded", Verdict.MemoryLimitExceeded, 0, 1, ProblemType.PassFail, true)]
     [InlineData("rejected", Verdict.WrongAnswer, 0, 1, ProblemType.PassFail, true)]
     [InlineData("rejected", Verdict.Accepted, 1, 1, ProblemType.PassFail, false)]
+    [InlineData("mixed-verdicts", Verdict.TimeLimitExceeded, 0, 1, ProblemType.PassFail, true)]
+    [InlineData("mixed-verdicts", Verdict.Accepted, 1, 1, ProblemType.PassFail, false)]
     [InlineData("brute_force", Verdict.TimeLimitExceeded, 0, 1, ProblemType.PassFail, true)]
     [InlineData("run_time_error", Verdict.MemoryLimitExceeded, 0, 1, ProblemType.PassFail, true)]
     [InlineData("run_time_error", Verdict.WrongAnswer, 0, 1, ProblemType.PassFail, false)]

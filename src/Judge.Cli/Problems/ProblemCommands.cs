@@ -71,6 +71,10 @@ public static partial class ProblemCommands
         // What each submission must get: its source's @EXPECTED_RESULTS@ line, else its folder; neither, and it is skipped.
         var judged = definition.Submissions.Select(s => (Submission: s, Header: ExpectedResults(s)))
             .Where(s => s.Header is not null || ExpectedVerdicts.IsKnown(s.Submission.Folder)).ToList();
+        foreach (var unstated in definition.Submissions.Except(judged.Select(j => j.Submission)))
+        {
+            report.WriteLine($"warning: {unstated.Path}: not judged: its folder '{unstated.Folder}' states no verdict and it has no @EXPECTED_RESULTS@ line");
+        }
         var runs = new List<(PackageSubmission Submission, IReadOnlyList<Verdict>? Header, Guid Id)>();
         foreach (var (submission, header) in judged)
         {
@@ -122,7 +126,9 @@ public static partial class ProblemCommands
         !source.AsSpan().Contains((byte)0) && System.Text.Unicode.Utf8.IsValid(source);
 
     /// <summary>A DOMjudge <c>@EXPECTED_RESULTS@:</c> line in the source states the verdicts it may get, whatever its folder.</summary>
-    private static IReadOnlyList<Verdict>? ExpectedResults(PackageSubmission submission) => ExpectedVerdicts.FromHeader(Encoding.UTF8.GetString(submission.Source));
+    private static IReadOnlyList<Verdict>? ExpectedResults(PackageSubmission submission) =>
+        ExpectedVerdicts.FromHeader(Encoding.UTF8.GetString(submission.Source))
+        ?? submission.Files?.Select(f => ExpectedVerdicts.FromHeader(f.Text)).FirstOrDefault(h => h is not null);
 
     private static async Task<ProblemDto?> ImportAsync(JudgeClient client, (PackageFiles Files, ProblemDefinition Definition, string Slug) package, string? slug,
         TextWriter report, CancellationToken cancellationToken)

@@ -100,7 +100,8 @@ public static partial class LanguageRegistry
 
     public static readonly Language JavaScript = new(
         "javascript", "JavaScript (Node.js)", "main.js",
-        ["node", "--check", "/box/main.js"],
+        // Every file checked, as DOMjudge checks them (node --check takes one file): a multi-file submission's sources replace main.js.
+        ["sh", "-c", "for f do node --check \"$f\" || exit; done", "node-check", "/box/main.js"],
         ["node", "/box/main.js"],
         "console.log('Hello, World!');\n");
 
@@ -321,7 +322,9 @@ public static partial class LanguageRegistry
         [".hs"] = Haskell,
         [".ml"] = OCaml,
         [".pas"] = Pascal,
+        [".p"] = Pascal,
         [".js"] = JavaScript,
+        [".mjs"] = JavaScript,
         [".php"] = Php,
         [".rb"] = Ruby,
         [".pm"] = Perl,
@@ -329,6 +332,7 @@ public static partial class LanguageRegistry
         [".lisp"] = Lisp,
         [".cl"] = Lisp,
         [".pl"] = Prolog,
+        [".plg"] = Prolog,
         [".f90"] = Fortran,
         [".f95"] = Fortran,
         [".f"] = Fortran,
@@ -345,14 +349,16 @@ public static partial class LanguageRegistry
     /// <summary>
     /// The language of a source file by its extension, as problem archives name their solutions, and, given its
     /// <paramref name="content"/>, by its shebang as problemtools decides: a <c>#!…python2</c> file is Python 2, which no
-    /// sandbox has (null), and a <c>.pl</c> file whose shebang names perl is Perl rather than Prolog.
+    /// sandbox has (null), and a <c>.pl</c> file whose shebang names perl is Perl rather than Prolog. Without a shebang a
+    /// <c>.pl</c> file is Prolog (problemtools) when it has a clause (<c>:-</c>) and Perl (DOMjudge) when it reads like Perl.
     /// </summary>
     public static Language? ForFile(string path, string? content = null)
     {
         var language = ByExtension.GetValueOrDefault(Path.GetExtension(path));
         if (content is null || !content.StartsWith("#!", StringComparison.Ordinal))
         {
-            return language;
+            return language == Prolog && Path.GetExtension(path).Equals(".pl", StringComparison.OrdinalIgnoreCase) && content is not null
+                && !content.Contains(":-", StringComparison.Ordinal) && PerlLike().IsMatch(content) ? Perl : language;
         }
 
         var shebang = content[..(content.IndexOf('\n', StringComparison.Ordinal) is >= 0 and var end ? end : content.Length)];
@@ -364,6 +370,9 @@ public static partial class LanguageRegistry
         };
     }
 
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(print|my|use strict|use warnings)\b|\$[A-Za-z_]")]
+    private static partial System.Text.RegularExpressions.Regex PerlLike();
+
     [System.Text.RegularExpressions.GeneratedRegex(@"^#!.*python2\b")]
     private static partial System.Text.RegularExpressions.Regex Python2Shebang();
 
@@ -374,10 +383,11 @@ public static partial class LanguageRegistry
     /// </summary>
     public static Language ForSource(Language language, string source) =>
         ForFiles(language, [SubmissionFile.Of(
-            language.Id == Java.Id && JavaPublicClass().Match(source) is { Success: true } match ? match.Groups[1].Value + ".java" : language.SourceFileName, source)]);
+            language.Id == Java.Id && JavaPublicClass().Match(WithoutComments(source)) is { Success: true } match ? match.Groups[1].Value + ".java" : language.SourceFileName,
+            source)]);
 
     /// <summary>Languages whose compiler is given every source file of a multi-file submission; the others are given the entry point and find the rest themselves (imports, modules, units).</summary>
-    private static readonly HashSet<string> CompiledTogether = ["c", "cpp", "java", "kotlin", "scala", "csharp", "go", "fortran", "prolog"];
+    private static readonly HashSet<string> CompiledTogether = ["c", "cpp", "java", "kotlin", "scala", "csharp", "go", "fortran", "prolog", "python", "javascript"];
 
     /// <summary>
     /// The language's commands for a submission of one or several files, all put in /box by their names: the compile step
@@ -413,16 +423,27 @@ public static partial class LanguageRegistry
     /// </summary>
     private static string? MainClass(Language language, SubmissionFile entry)
     {
+        var code = WithoutComments(entry.Text); // a comment may well say "the public class names"
         var name = language.Id switch
         {
-            "java" => JavaPublicClass().Match(entry.Text) is { Success: true } match ? match.Groups[1].Value : null,
-            "scala" => ScalaObject().Match(entry.Text) is { Success: true } match ? match.Groups[1].Value : null,
+            "java" => JavaPublicClass().Match(code) is { Success: true } match ? match.Groups[1].Value
+                : JavaMainClass().Match(code) is { Success: true } withMain ? withMain.Groups[1].Value : null,
+            "scala" => ScalaObject().Match(code) is { Success: true } match ? match.Groups[1].Value : null,
             "kotlin" => Path.GetFileNameWithoutExtension(entry.Name) is { Length: > 0 } stem ? char.ToUpperInvariant(stem[0]) + stem[1..] + "Kt" : null,
             _ => null,
         };
         return name is null ? null
-            : JvmPackage().Match(entry.Text) is { Success: true } declared ? $"{declared.Groups[1].Value}.{name}" : name;
+            : JvmPackage().Match(code) is { Success: true } declared ? $"{declared.Groups[1].Value}.{name}" : name;
     }
+
+    private static string WithoutComments(string code) => Comments().Replace(code, " ");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"/\*.*?\*/|//[^\n]*", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex Comments();
+
+    /// <summary>A class declaring a main method: the first class before one.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"\bclass\s+([A-Za-z_$][A-Za-z0-9_$]*)[^{]*\{(?:(?!\bclass\s).)*?static\s+(?:public\s+)?void\s+main\s*\(", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex JavaMainClass();
 
     private static SubmissionFile EntryPoint(Language language, List<SubmissionFile> files, string? named)
     {
@@ -437,7 +458,7 @@ public static partial class LanguageRegistry
             ?? files.FirstOrDefault(f => stem(f) is "main" or "Main")
             ?? files.FirstOrDefault(f => language.Id switch
             {
-                "java" => JavaMain().IsMatch(f.Text),
+                "java" => JavaMain().IsMatch(WithoutComments(f.Text)),
                 "kotlin" => f.Text.Contains("fun main", StringComparison.Ordinal),
                 "scala" => f.Text.Contains("def main", StringComparison.Ordinal),
                 "python" or "pypy3" => f.Text.Contains("__main__", StringComparison.Ordinal),

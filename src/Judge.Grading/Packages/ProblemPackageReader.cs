@@ -355,9 +355,10 @@ public static class ProblemPackageReader
     {
         var submissions = new List<PackageSubmission>();
         var warnings = new List<string>();
+        var entryPoints = EntryPoints(files);
         foreach (var program in files.Under("submissions").Where(p => p.Split('/').Length > 3).GroupBy(p => string.Join('/', p.Split('/').Take(3))))
         {
-            if (MultiFile(files, program.Key, [.. program], warnings) is { } submission)
+            if (MultiFile(files, program.Key, [.. program], entryPoints.GetValueOrDefault(program.Key), warnings) is { } submission)
             {
                 submissions.Add(submission);
             }
@@ -391,7 +392,7 @@ public static class ProblemPackageReader
     /// A submission of several files (a directory under its folder, as the Kattis format and DOMjudge allow): its language is
     /// that of most of its source files, its entry point chosen by <see cref="LanguageRegistry.ForFiles"/> with the directory's name.
     /// </summary>
-    private static PackageSubmission? MultiFile(PackageFiles files, string directory, List<string> paths, List<string> warnings)
+    private static PackageSubmission? MultiFile(PackageFiles files, string directory, List<string> paths, string? entryPoint, List<string> warnings)
     {
         if (paths.Any(p => p.Split('/').Length > 4))
         {
@@ -409,9 +410,42 @@ public static class ProblemPackageReader
         }
 
         var language = languages[0].First();
-        var entry = LanguageRegistry.ForFiles(language, sources, Path.GetFileName(directory)).SourceFileName;
+        var entry = LanguageRegistry.ForFiles(language, sources, entryPoint ?? Path.GetFileName(directory)).SourceFileName;
         var source = sources.First(f => f.Name == entry).Content;
         return new PackageSubmission(directory, directory.Split('/')[1], language.Id, source) { Files = sources, EntryPoint = entry };
+    }
+
+    /// <summary>
+    /// Entry points a package names for its submission directories, in DOMjudge's submissions.json
+    /// (<c>{"submissions/accepted/dir/": {"entry_point": "main.py"}}</c>), by directory.
+    /// </summary>
+    private static Dictionary<string, string> EntryPoints(PackageFiles files)
+    {
+        const string file = "submissions.json";
+        var entryPoints = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!files.Exists(file))
+        {
+            return entryPoints;
+        }
+
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(files.Read(file));
+            foreach (var submission in json.RootElement.EnumerateObject())
+            {
+                if (submission.Value.ValueKind == System.Text.Json.JsonValueKind.Object
+                    && submission.Value.TryGetProperty("entry_point", out var entry) && entry.GetString() is { Length: > 0 } name)
+                {
+                    entryPoints[submission.Name.TrimEnd('/')] = name;
+                }
+            }
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new PackageException(file, (int?)e.LineNumber + 1, $"not valid JSON: {e.Message}");
+        }
+
+        return entryPoints;
     }
 
     /// <summary>A group's effective testdata.yaml settings, merged key by key from its ancestors (as problemtools does).</summary>

@@ -5,7 +5,8 @@ namespace Judge.Grading.Verdicts;
 /// <summary>
 /// What a submission is expected to get, from the folder it sits in: the Kattis problem package names
 /// (accepted, partially_accepted, wrong_answer, time_limit_exceeded, run_time_error, rejected, brute_force),
-/// DOMjudge's (compiler_error, output_limit, no_output), Judge's own for the other verdicts; or from a DOMjudge
+/// DOMjudge's (compiler_error, output_limit, no_output, mixed-verdicts: any rejection; multiple: its header says), Judge's
+/// own for the other verdicts; or from a DOMjudge
 /// <c>@EXPECTED_RESULTS@:</c> header in the source, which overrides the folder. The Kattis format has no memory or
 /// output verdict: running out of memory is a run-time error there, so run_time_error accepts MemoryLimitExceeded.
 /// </summary>
@@ -25,7 +26,7 @@ public static class ExpectedVerdicts
     };
 
     public static bool IsKnown(string folder) =>
-        Exact.ContainsKey(folder) || folder is "accepted" or "partially_accepted" or "rejected" or "brute_force";
+        Exact.ContainsKey(folder) || folder is "accepted" or "partially_accepted" or "rejected" or "mixed-verdicts" or "brute_force";
 
     /// <summary>The verdict a folder names, for the folders that name exactly one.</summary>
     public static Verdict? FromFolder(string folder) =>
@@ -35,7 +36,7 @@ public static class ExpectedVerdicts
     {
         "accepted" => "Accepted (full score)",
         "partially_accepted" => "Accepted, partial score",
-        "rejected" => "not Accepted",
+        "rejected" or "mixed-verdicts" => "not Accepted",
         "brute_force" => "TimeLimitExceeded or RuntimeError",
         _ => FromFolder(folder)?.ToString() ?? folder,
     };
@@ -53,7 +54,7 @@ public static class ExpectedVerdicts
         {
             "accepted" => verdict == Verdict.Accepted && full,
             "partially_accepted" => verdict == Verdict.Accepted && !full,
-            "rejected" => verdict != Verdict.Accepted,
+            "rejected" or "mixed-verdicts" => verdict != Verdict.Accepted,
             "brute_force" => verdict is Verdict.TimeLimitExceeded or Verdict.RuntimeError or Verdict.MemoryLimitExceeded,
             _ when Exact.TryGetValue(folder, out var expected) =>
                 Is(verdict, expected) && (format.StartsWith("legacy", StringComparison.Ordinal) || tests.All(t => t == Verdict.Accepted || Is(t, expected))),

@@ -120,4 +120,25 @@ public sealed class LanguageRegistryTests
         Assert.Equal("x.DifferentKt", kotlin.RunCommand[^1]);
         Assert.Equal(["/box/different.pl", "/box/kattio.pl"], prolog.CompileCommand!.TakeLast(2));
     }
+
+    [Theory]
+    [InlineData("main :- write('Hello'), nl.\n", "prolog")]
+    [InlineData("print \"Hello world!\\n\";\n", "perl")]
+    [InlineData("my $x = <STDIN>;\n", "perl")]
+    [InlineData("#!/usr/bin/perl\nprint 1;\n", "perl")]
+    public void A_pl_file_is_prolog_with_a_clause_and_perl_when_it_reads_like_perl(string content, string language)
+    {
+        Assert.Equal(language, LanguageRegistry.ForFile("test-hello.pl", content)!.Id);
+    }
+
+    [Fact]
+    public void Java_main_class_ignores_comments_and_takes_a_non_public_class_with_main_in_its_package()
+    {
+        var commented = LanguageRegistry.ForSource(LanguageRegistry.Java, "/* the public class names */\npublic class hello { public static void main(String[] a) {} }");
+        var packaged = LanguageRegistry.ForSource(LanguageRegistry.Java, "package bin;\nclass Helper {}\nclass Main {\n  public static void main(String[] a) {}\n}");
+
+        Assert.Equal("hello", commented.RunCommand[^1]);
+        Assert.Equal("hello.java", commented.SourceFileName);
+        Assert.Equal("bin.Main", packaged.RunCommand[^1]);
+    }
 }

@@ -69,17 +69,20 @@ public sealed record DefaultValidatorFlags(bool CaseSensitive, bool SpaceChangeS
 /// <summary>
 /// A port of problemtools' default output validator (support/default_validator/default_validator.cc): the
 /// same token and whitespace rules, float parsing (a token is a float when C's strtod takes all of it and
-/// the value is finite, so hex floats count and inf/nan do not), tolerances, and messages. One deliberate
-/// difference: tokens are compared as whole byte strings, where the original's strcmp stops at a NUL byte.
+/// the value is finite, so hex floats count and inf/nan do not), tolerances, and messages as it prints them today,
+/// long tokens shortened as it shortens them (30 bytes, or 15 of the common prefix and 15 from the first difference,
+/// never cutting a UTF-8 character). Deliberate differences: tokens are compared as whole byte strings, where the
+/// original's strcmp stops at a NUL byte; and a message is text, so bytes that are not UTF-8 show as U+FFFD.
 /// </summary>
 public static class DefaultValidator
 {
-    private const int MaxShown = 80;
+    private const int Shown = 30;
+    private const int ShownOfPair = 15;
 
     public static CheckResult Check(ReadOnlySpan<byte> output, ReadOnlySpan<byte> answer, DefaultValidatorFlags flags)
     {
         int jpos = 0, tpos = 0, jline = 1, tline = 1;
-        while (true)
+        for (var token = 0; ; token++)
         {
             while (jpos < answer.Length && IsSpace(answer[jpos]))
             {
@@ -132,7 +135,8 @@ public static class DefaultValidator
             var team = Token(output, tpos);
             if (team.IsEmpty)
             {
-                return Wrong(tline, jline, $"User EOF while judge had more output\n(Next judge token: {Show(judge)})");
+                var why = token > 0 ? "" : tpos == 0 ? "; user output was empty." : "; user output contained only whitespace.";
+                return Wrong(tline, jline, $"User EOF while judge had more output{why}\n(Next judge token: {Show(judge)})");
             }
 
             if (flags.UseFloats && CFloat.TryParse(judge, out var jval))
@@ -145,13 +149,17 @@ public static class DefaultValidator
                 var difference = Math.Abs(jval - tval);
                 if (!(difference <= flags.AbsoluteTolerance) && !(difference <= flags.RelativeTolerance * Math.Abs(jval)))
                 {
-                    return Wrong(tline, jline, string.Create(CultureInfo.InvariantCulture,
-                        $"Too large difference.\n Judge: {Show(judge)}\n User: {Show(team)}\n Difference: {jval - tval:e6}\n (abs tol {flags.AbsoluteTolerance:e6} rel tol {flags.RelativeTolerance:e6})"));
+                    var relative = jval == 0
+                        ? $"undefined, judge value is 0 (rel tolerance {C(flags.RelativeTolerance)})"
+                        : $"{C(difference / Math.Abs(jval))} (rel tolerance {C(flags.RelativeTolerance)})";
+                    return Wrong(tline, jline,
+                        $"Too large difference.\n Judge: {Show(judge)}\n User:  {Show(team)}\n Absolute error: {C(difference)} (abs tolerance {C(flags.AbsoluteTolerance)})\n Relative error: {relative}");
                 }
             }
             else if (flags.CaseSensitive ? !judge.SequenceEqual(team) : !EqualIgnoringAsciiCase(judge, team))
             {
-                return Wrong(tline, jline, $"String tokens mismatch\nJudge: \"{Show(judge)}\"\nUser: \"{Show(team)}\"");
+                var (shownJudge, shownTeam) = ShowPair(judge, team);
+                return Wrong(tline, jline, $"String tokens mismatch\nJudge: \"{shownJudge}\"\nUser: \"{shownTeam}\"");
             }
 
             jpos += judge.Length;
@@ -205,22 +213,42 @@ public static class DefaultValidator
     private static CheckResult Wrong(int outputLine, int answerLine, string message) =>
         CheckResult.Reject($"Wrong answer on line {outputLine} of output (corresponding to line {answerLine} in answer file)\n{message}");
 
-    /// <summary>The token, or its first <see cref="MaxShown"/> bytes cut before a character rather than through one.</summary>
-    private static string Show(ReadOnlySpan<byte> token)
+    private static string Show(ReadOnlySpan<byte> token, int limit = Shown) => Encoding.UTF8.GetString(Shorten(token, limit));
+
+    /// <summary>
+    /// The token, or when it is more than 5 bytes over <paramref name="limit"/>, its first <paramref name="limit"/> bytes and
+    /// "...": cut after the character the limit falls in (at most 3 more bytes), not through it.
+    /// </summary>
+    private static byte[] Shorten(ReadOnlySpan<byte> token, int limit)
     {
-        if (token.Length <= MaxShown)
+        if (token.Length <= limit + 5)
         {
-            return Encoding.UTF8.GetString(token);
+            return token.ToArray();
         }
 
-        var cut = MaxShown;
-        while (cut > 0 && (token[cut] & 0xC0) == 0x80)
+        var cut = limit;
+        while (cut < token.Length && cut < limit + 4 && (token[cut] & 0xC0) == 0x80)
         {
-            cut--; // a continuation byte: the character began before the cut
+            cut++; // a continuation byte: the character goes on
         }
 
-        return Encoding.UTF8.GetString(token[..cut]) + "…";
+        return [.. token[..cut], .. "..."u8];
     }
+
+    /// <summary>Two mismatched tokens as shown: the start of what they have in common, then each one from where they differ.</summary>
+    private static (string Judge, string Team) ShowPair(ReadOnlySpan<byte> judge, ReadOnlySpan<byte> team)
+    {
+        var common = judge.CommonPrefixLength(team);
+        var prefix = Shorten(judge[..common], ShownOfPair);
+        return (Encoding.UTF8.GetString([.. prefix, .. Shorten(judge[common..], ShownOfPair)]),
+            Encoding.UTF8.GetString([.. prefix, .. Shorten(team[common..], ShownOfPair)]));
+    }
+
+    /// <summary>A number as C's printf %e prints it (1.000000e+00; inf, nan).</summary>
+    private static string C(double value) =>
+        double.IsNaN(value) ? "nan"
+        : double.IsInfinity(value) ? (value > 0 ? "inf" : "-inf")
+        : value.ToString("0.000000e+00", CultureInfo.InvariantCulture);
 }
 
 /// <summary>What C's <c>sscanf("%lf%10s")</c> in problemtools accepts as a float: all of the token, finite.</summary>

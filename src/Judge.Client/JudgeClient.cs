@@ -185,7 +185,8 @@ public sealed class JudgeClient(HttpClient http)
         if (response.StatusCode != expected)
         {
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            throw new HttpRequestException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}: {body}");
+            throw new HttpRequestException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}: {body}",
+                null, response.StatusCode);
         }
     }
 }

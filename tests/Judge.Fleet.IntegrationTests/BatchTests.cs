@@ -83,6 +83,43 @@ public sealed class BatchTests(FleetFixture fleet)
     }
 
     [Fact]
+    public async Task A_students_folder_of_several_files_is_one_multi_file_submission_labelled_by_the_folder()
+    {
+        using var response = await PostZipAsync("sum",
+            ("dave/helper.py", "def add(a, b):\n    return a + b\n"), ("dave/dave.py", "import helper\nprint(helper.add(*map(int, input().split())))\n"),
+            ("frank.py", Problems.SumPython));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var batch = (await response.Content.ReadFromJsonAsync<JsonElement>(FleetFixture.Json, Ct)).GetProperty("id").GetGuid();
+
+        await WaitUntilDoneAsync(batch);
+        var rows = (await fleet.Client(fleet.AliceKey).GetFromJsonAsync<JsonElement>($"/api/batches/{batch}/results", FleetFixture.Json, Ct))
+            .GetProperty("items").EnumerateArray().ToDictionary(r => r.GetProperty("label").GetString()!, r => r.GetProperty("verdict").GetString());
+        var dave = await fleet.WithDbAsync(db => db.Submissions.SingleAsync(s => s.BatchId == batch && s.Label == "dave"));
+
+        Assert.Equal(new Dictionary<string, string?> { ["dave"] = "Accepted", ["frank"] = "Accepted" }, rows);
+        Assert.Equal(["dave.py", "helper.py"], dave.Files!.Select(f => f.Name).Order());
+        Assert.Equal("dave.py", dave.EntryPoint); // named like the folder
+    }
+
+    [Fact]
+    public async Task A_batch_item_may_give_files_instead_of_a_source_and_bad_files_are_named_by_item()
+    {
+        var files = new[] { new { name = "lib.py", content = "def add(a, b):\n    return a + b\n" }, new { name = "solve.py", content = "import lib\nprint(lib.add(*map(int, input().split())))\n" } };
+        using var good = await fleet.Client(fleet.AliceKey).PostAsJsonAsync("/api/batches",
+            new { problem = "sum", items = new object[] { new { label = "gina", language = "python", files, entryPoint = "solve.py" } } }, Ct);
+        using var bad = await fleet.Client(fleet.AliceKey).PostAsJsonAsync("/api/batches",
+            new { problem = "sum", items = new object[] { new { label = "hal", language = "python", files = new[] { new { name = "../x.py", content = "" } } } } }, Ct);
+        Assert.Equal(HttpStatusCode.Created, good.StatusCode);
+        var batch = (await good.Content.ReadFromJsonAsync<JsonElement>(FleetFixture.Json, Ct)).GetProperty("id").GetGuid();
+
+        var results = await WaitUntilDoneAsync(batch);
+
+        Assert.Equal(1, results.GetProperty("byVerdict").GetProperty("Accepted").GetInt32());
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.True((await ErrorsAsync(bad)).TryGetProperty("items[0].files[0].name", out _));
+    }
+
+    [Fact]
     public async Task An_expansion_that_was_never_enqueued_is_done_by_the_recurring_job_and_running_it_again_makes_nothing_twice()
     {
         // As an API that died between the commit and the enqueue leaves it: an expanding batch with its upload.

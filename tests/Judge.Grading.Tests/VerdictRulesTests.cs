@@ -92,8 +92,6 @@ public sealed class ExpectedVerdictsTests
     [InlineData("memory_limit_exceeded", Verdict.MemoryLimitExceeded, 0, 1, ProblemType.PassFail, true)]
     [InlineData("rejected", Verdict.WrongAnswer, 0, 1, ProblemType.PassFail, true)]
     [InlineData("rejected", Verdict.Accepted, 1, 1, ProblemType.PassFail, false)]
-    [InlineData("mixed-verdicts", Verdict.TimeLimitExceeded, 0, 1, ProblemType.PassFail, true)]
-    [InlineData("mixed-verdicts", Verdict.Accepted, 1, 1, ProblemType.PassFail, false)]
     [InlineData("brute_force", Verdict.TimeLimitExceeded, 0, 1, ProblemType.PassFail, true)]
     [InlineData("run_time_error", Verdict.MemoryLimitExceeded, 0, 1, ProblemType.PassFail, true)]
     [InlineData("run_time_error", Verdict.WrongAnswer, 0, 1, ProblemType.PassFail, false)]
@@ -125,12 +123,19 @@ public sealed class ExpectedVerdictsTests
     [InlineData("# @EXPECTED_RESULTS@: WRONG-ANSWER, TIMELIMIT\nprint(1)", Verdict.Accepted, false)]
     [InlineData("/* @EXPECTED_RESULTS@: RUN-ERROR */", Verdict.MemoryLimitExceeded, true)]
     [InlineData("-- @EXPECTED_RESULTS@: NO-OUTPUT", Verdict.WrongAnswer, true)]
+    [InlineData("# @EXPECTED_SCORE@: CORRECT", Verdict.Accepted, true)]
     public void A_domjudge_expected_results_header_states_the_verdicts_a_submission_may_get(string source, Verdict verdict, bool satisfied)
     {
         var allowed = ExpectedVerdicts.FromHeader(source);
 
         Assert.NotNull(allowed);
         Assert.Equal(satisfied, ExpectedVerdicts.SatisfiesHeader(allowed, verdict));
+    }
+
+    [Fact]
+    public void An_expected_score_that_is_a_number_states_no_verdict()
+    {
+        Assert.Null(ExpectedVerdicts.FromHeader("# @EXPECTED_SCORE@: 60\nprint(1)"));
     }
 
     [Fact]

@@ -63,6 +63,8 @@ public sealed class BatchExpansion(
                         Label = item.Label,
                         Language = item.Language,
                         Source = item.Source,
+                        Files = item.Files,
+                        EntryPoint = item.EntryPoint,
                         Lane = Lane.Batch,
                         CreatedAt = now,
                     }));

@@ -21,7 +21,8 @@ using Microsoft.Extensions.Options;
 
 namespace Judge.Api.Batches;
 
-public sealed record BatchItemRequest(string? Label, string? Language, string? Source);
+public sealed record BatchItemRequest(
+    string? Label, string? Language, string? Source, IReadOnlyList<SubmissionFileRequest?>? Files = null, string? EntryPoint = null);
 
 public sealed record CreateBatchRequest(string? Problem, IReadOnlyList<BatchItemRequest?>? Items, string? CallbackUrl = null);
 
@@ -112,13 +113,14 @@ public static class BatchesApi
 
         await CallbackUrls.CheckAsync(errors, "callbackUrl", request.CallbackUrl, caller.KeyId, db, callbacks.Value, cancellationToken);
         var labels = new HashSet<string>(StringComparer.Ordinal);
+        var files = new List<Judge.Grading.Languages.SubmissionFile>?[items.Count];
         for (var i = 0; i < Math.Min(items.Count, MaxItems); i++)
         {
             var item = items[i];
             var field = $"items[{i}]";
             if (item is null)
             {
-                errors.Add(field, $"'{field}' is null; each item is {{label, language, source}}.");
+                errors.Add(field, $"'{field}' is null; each item is {{label, language, source}} (or files instead of source).");
                 continue;
             }
 
@@ -139,10 +141,7 @@ public static class BatchesApi
                 errors.Add($"{field}.language", $"Unknown language '{item.Language}'. Known: {string.Join(", ", LanguageRegistry.All.Select(l => l.Id))}.");
             }
 
-            if (errors.Required($"{field}.source", item.Source) && Encoding.UTF8.GetByteCount(item.Source!) > options.Value.MaxSourceBytes)
-            {
-                errors.Add($"{field}.source", $"'{field}.source' is {Encoding.UTF8.GetByteCount(item.Source!)} bytes; the limit is {options.Value.MaxSourceBytes}.");
-            }
+            files[i] = SubmissionFiles.Check(errors, item.Source, item.Files, item.EntryPoint, options.Value.MaxSourceBytes, $"{field}.");
         }
 
         if (errors.Any)
@@ -156,13 +155,15 @@ public static class BatchesApi
             return refusal!;
         }
 
-        var submissions = items.Select(item => new Submission
+        var submissions = items.Select((item, i) => new Submission
         {
             Id = Guid.CreateVersion7(),
             ProblemId = found.Id,
             Label = item!.Label,
             Language = LanguageRegistry.Get(item.Language!).Id,
-            Source = item.Source!,
+            Source = files[i] is { } given ? SubmissionFiles.EntryPointText(LanguageRegistry.Get(item.Language!), given, item.EntryPoint) : item.Source!,
+            Files = files[i],
+            EntryPoint = files[i] is null ? null : item.EntryPoint,
             Lane = Lane.Batch,
         }).ToList();
         var batch = await StartAsync(db, sender, caller.KeyId, found.Id, found.VersionId, rejudge: false, request.CallbackUrl, submissions, cancellationToken);

@@ -10,24 +10,27 @@ public static partial class SubmissionFiles
 {
     public const int MaxFiles = 64;
 
-    /// <summary>The files of a multi-file submission, or null for a single-file one (whose source is then checked); errors name the field.</summary>
+    /// <summary>
+    /// The files of a multi-file submission, or null for a single-file one (whose source is then checked); errors name the
+    /// field, after <paramref name="prefix"/> (a batch item's, "items[3].").
+    /// </summary>
     public static List<SubmissionFile>? Check(
-        ValidationErrors errors, string? source, IReadOnlyList<SubmissionFileRequest?>? files, string? entryPoint, int maxBytes)
+        ValidationErrors errors, string? source, IReadOnlyList<SubmissionFileRequest?>? files, string? entryPoint, int maxBytes, string prefix = "")
     {
         if (files is null)
         {
             if (entryPoint is not null)
             {
-                errors.Add("entryPoint", "'entryPoint' names one of 'files'; a single 'source' has none.");
+                errors.Add($"{prefix}entryPoint", $"'{prefix}entryPoint' names one of '{prefix}files'; a single '{prefix}source' has none.");
             }
 
-            if (errors.Required("source", source) && Encoding.UTF8.GetByteCount(source!) is var bytes && bytes > maxBytes)
+            if (errors.Required($"{prefix}source", source) && Encoding.UTF8.GetByteCount(source!) is var bytes && bytes > maxBytes)
             {
-                errors.Add("source", $"'source' is {bytes} bytes; the limit is {maxBytes}.");
+                errors.Add($"{prefix}source", $"'{prefix}source' is {bytes} bytes; the limit is {maxBytes}.");
             }
             else if (source?.Contains('\0', StringComparison.Ordinal) == true)
             {
-                errors.Add("source", "'source' holds a NUL character, which text cannot; give the file in 'files' with 'contentBase64'.");
+                errors.Add($"{prefix}source", $"'{prefix}source' holds a NUL character, which text cannot; give the file in '{prefix}files' with 'contentBase64'.");
             }
 
             return null;
@@ -35,20 +38,20 @@ public static partial class SubmissionFiles
 
         if (source is not null)
         {
-            errors.Add("files", "Give either 'source' (one file) or 'files' (several), not both.");
+            errors.Add($"{prefix}files", $"Give either '{prefix}source' (one file) or '{prefix}files' (several), not both.");
             return null;
         }
 
         if (files.Count is 0 or > MaxFiles)
         {
-            errors.Add("files", $"'files' must hold 1 to {MaxFiles} files; got {files.Count}.");
+            errors.Add($"{prefix}files", $"'{prefix}files' must hold 1 to {MaxFiles} files; got {files.Count}.");
             return null;
         }
 
         var checkedFiles = new List<SubmissionFile>();
         for (var i = 0; i < files.Count; i++)
         {
-            var field = $"files[{i}]";
+            var field = $"{prefix}files[{i}]";
             if (files[i] is not { } file)
             {
                 errors.Add(field, $"'{field}' must be an object with 'name' and 'content'.");
@@ -73,13 +76,13 @@ public static partial class SubmissionFiles
 
         if (entryPoint is not null && !checkedFiles.Any(f => f.Name == entryPoint))
         {
-            errors.Add("entryPoint", $"'entryPoint' must name one of 'files'; got '{entryPoint}'.");
+            errors.Add($"{prefix}entryPoint", $"'{prefix}entryPoint' must name one of '{prefix}files'; got '{entryPoint}'.");
         }
 
         var total = checkedFiles.Sum(f => f.Content.Length);
         if (total > maxBytes)
         {
-            errors.Add("files", $"'files' hold {total} bytes together; the limit is {maxBytes}.");
+            errors.Add($"{prefix}files", $"'{prefix}files' hold {total} bytes together; the limit is {maxBytes}.");
         }
 
         return checkedFiles;

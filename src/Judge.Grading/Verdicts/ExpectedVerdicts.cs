@@ -5,8 +5,7 @@ namespace Judge.Grading.Verdicts;
 /// <summary>
 /// What a submission is expected to get, from the folder it sits in: the Kattis problem package names
 /// (accepted, partially_accepted, wrong_answer, time_limit_exceeded, run_time_error, rejected, brute_force),
-/// DOMjudge's (compiler_error, output_limit, no_output, mixed-verdicts: any rejection; multiple: its header says), Judge's
-/// own for the other verdicts; or from a DOMjudge
+/// DOMjudge's (compiler_error, output_limit, no_output), Judge's own for the other verdicts; or from a DOMjudge
 /// <c>@EXPECTED_RESULTS@:</c> header in the source, which overrides the folder. The Kattis format has no memory or
 /// output verdict: running out of memory is a run-time error there, so run_time_error accepts MemoryLimitExceeded.
 /// </summary>
@@ -26,7 +25,7 @@ public static class ExpectedVerdicts
     };
 
     public static bool IsKnown(string folder) =>
-        Exact.ContainsKey(folder) || folder is "accepted" or "partially_accepted" or "rejected" or "mixed-verdicts" or "brute_force";
+        Exact.ContainsKey(folder) || folder is "accepted" or "partially_accepted" or "rejected" or "brute_force";
 
     /// <summary>The verdict a folder names, for the folders that name exactly one.</summary>
     public static Verdict? FromFolder(string folder) =>
@@ -36,7 +35,7 @@ public static class ExpectedVerdicts
     {
         "accepted" => "Accepted (full score)",
         "partially_accepted" => "Accepted, partial score",
-        "rejected" or "mixed-verdicts" => "not Accepted",
+        "rejected" => "not Accepted",
         "brute_force" => "TimeLimitExceeded or RuntimeError",
         _ => FromFolder(folder)?.ToString() ?? folder,
     };
@@ -54,7 +53,7 @@ public static class ExpectedVerdicts
         {
             "accepted" => verdict == Verdict.Accepted && full,
             "partially_accepted" => verdict == Verdict.Accepted && !full,
-            "rejected" or "mixed-verdicts" => verdict != Verdict.Accepted,
+            "rejected" => verdict != Verdict.Accepted,
             "brute_force" => verdict is Verdict.TimeLimitExceeded or Verdict.RuntimeError or Verdict.MemoryLimitExceeded,
             _ when Exact.TryGetValue(folder, out var expected) =>
                 Is(verdict, expected) && (format.StartsWith("legacy", StringComparison.Ordinal) || tests.All(t => t == Verdict.Accepted || Is(t, expected))),
@@ -64,17 +63,20 @@ public static class ExpectedVerdicts
 
     /// <summary>
     /// The verdicts a DOMjudge <c>@EXPECTED_RESULTS@: A, B</c> line in <paramref name="source"/> allows (any of them), or null
-    /// without one; an unknown name makes it null too, so the folder decides.
+    /// without one; an unknown name makes it null too, so the folder decides. DOMjudge takes verdict names after
+    /// <c>@EXPECTED_SCORE@:</c> too (a number there is a score, not a verdict).
     /// </summary>
-    public static IReadOnlyList<Verdict>? FromHeader(string source)
+    public static IReadOnlyList<Verdict>? FromHeader(string source) => FromHeader(source, HeaderMark) ?? FromHeader(source, ScoreMark);
+
+    private static List<Verdict>? FromHeader(string source, string mark)
     {
-        var at = source.IndexOf(HeaderMark, StringComparison.Ordinal);
+        var at = source.IndexOf(mark, StringComparison.Ordinal);
         if (at < 0)
         {
             return null;
         }
 
-        var line = source[(at + HeaderMark.Length)..].Split('\n', 2)[0];
+        var line = source[(at + mark.Length)..].Split('\n', 2)[0];
         var names = line.Split([',', ' ', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim('*', '/', '#', '-').ToUpperInvariant())
             .Where(n => n.Length > 0).ToList(); // the rest of a comment's delimiters
         var verdicts = names.Select(n => DomjudgeNames.TryGetValue(n, out var v) ? v : (Verdict?)null).ToList();
@@ -90,6 +92,7 @@ public static class ExpectedVerdicts
         || tests?.FirstOrDefault(t => t != Verdict.Accepted) is { } first && first != Verdict.Accepted && allowed.Any(a => Is(first, a));
 
     private const string HeaderMark = "@EXPECTED_RESULTS@:";
+    private const string ScoreMark = "@EXPECTED_SCORE@:";
 
     private static readonly Dictionary<string, Verdict> DomjudgeNames = new(StringComparer.Ordinal)
     {

@@ -283,6 +283,28 @@ public sealed class FleetFixture : IAsyncLifetime
         return await Client(AdminKey).PostAsync(new Uri($"/api/problems?slug={slug}", UriKind.Relative), body);
     }
 
+    /// <summary>Writes a package of <paramref name="files"/> to a directory and runs `judge verify` on it, as problem <paramref name="slug"/>.</summary>
+    public async Task<(bool Ok, string Report)> VerifyPackageAsync((string Path, string Content)[] files, string slug)
+    {
+        var directory = Directory.CreateTempSubdirectory("judge-verify-");
+        try
+        {
+            foreach (var (path, content) in files)
+            {
+                var file = Path.Combine(directory.FullName, path);
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                await File.WriteAllTextAsync(file, content);
+            }
+
+            return await Judge.Cli.Problems.ProblemCommands.VerifyAsync(Judge.Client.JudgeClient.Create(ApiAddress, AdminKey), directory.FullName, slug,
+                TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     /// <summary>Uploads a package that must be accepted, and returns the created problem.</summary>
     public async Task<JsonElement> CreatePackageAsync((string Path, string Content)[] files, string slug)
     {

@@ -1,6 +1,3 @@
-using Judge.Cli.Problems;
-using Judge.Client;
-
 namespace Judge.Fleet.IntegrationTests;
 
 /// <summary>
@@ -140,23 +137,6 @@ public sealed class InteractiveTests(FleetFixture fleet)
         Assert.Equal("pass 2 wrong", firstPassOnly.GetProperty("tests")[0].GetProperty("checkerMessage").GetString());
     }
 
-    private async Task<(bool Ok, string Report)> VerifyAsync(string slug, string yaml, (string Path, string Content)[] files, params (string Path, string Content)[] submissions)
-    {
-        var directory = Directory.CreateTempSubdirectory("judge-verify-");
-        try
-        {
-            foreach (var (path, content) in FleetFixture.Package(yaml, [.. files, .. submissions]))
-            {
-                var file = Path.Combine(directory.FullName, path);
-                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-                await File.WriteAllTextAsync(file, content, Ct);
-            }
-
-            return await ProblemCommands.VerifyAsync(JudgeClient.Create(fleet.ApiAddress, fleet.AdminKey), directory.FullName, slug, Ct);
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
-    }
+    private Task<(bool Ok, string Report)> VerifyAsync(string slug, string yaml, (string Path, string Content)[] files, params (string Path, string Content)[] submissions) =>
+        fleet.VerifyPackageAsync(FleetFixture.Package(yaml, [.. files, .. submissions]), slug);
 }

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Judge.Cli.Problems;
-using Judge.Client;
 
 namespace Judge.Fleet.IntegrationTests;
 
@@ -111,36 +109,21 @@ public sealed class MultiFileTests(FleetFixture fleet)
     [Fact]
     public async Task Verify_judges_submissions_given_as_directories_from_their_entry_points()
     {
-        var directory = Directory.CreateTempSubdirectory("judge-verify-");
-        try
-        {
-            var files = FleetFixture.Package("name: Sum\nlimits:\n  time_limit: 2\n",
-                ("data/secret/1.in", "2 40\n"), ("data/secret/1.ans", "42\n"),
-                ("submissions/accepted/together/sum.h", "int sum(int a, int b);\n"),
-                ("submissions/accepted/together/sum.cpp", "#include \"sum.h\"\nint sum(int a, int b) { return a + b; }\n"),
-                ("submissions/accepted/together/together.cpp", "#include <cstdio>\n#include \"sum.h\"\nint main() { int a, b; std::scanf(\"%d %d\", &a, &b); std::printf(\"%d\\n\", sum(a, b)); }\n"),
-                ("submissions/accepted/modules/helper.py", "def add(a, b):\n    return a + b\n"),
-                ("submissions/accepted/modules/modules.py", "import helper\nprint(helper.add(*map(int, input().split())))\n"),
-                ("submissions/wrong_answer/off/helper.py", "def add(a, b):\n    return a + b + 1\n"),
-                ("submissions/wrong_answer/off/main.py", "import helper\nprint(helper.add(*map(int, input().split())))\n"));
-            foreach (var (path, content) in files)
-            {
-                var file = Path.Combine(directory.FullName, path);
-                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-                await File.WriteAllTextAsync(file, content, Ct);
-            }
+        var files = FleetFixture.Package("name: Sum\nlimits:\n  time_limit: 2\n",
+            ("data/secret/1.in", "2 40\n"), ("data/secret/1.ans", "42\n"),
+            ("submissions/accepted/together/sum.h", "int sum(int a, int b);\n"),
+            ("submissions/accepted/together/sum.cpp", "#include \"sum.h\"\nint sum(int a, int b) { return a + b; }\n"),
+            ("submissions/accepted/together/together.cpp", "#include <cstdio>\n#include \"sum.h\"\nint main() { int a, b; std::scanf(\"%d %d\", &a, &b); std::printf(\"%d\\n\", sum(a, b)); }\n"),
+            ("submissions/accepted/modules/helper.py", "def add(a, b):\n    return a + b\n"),
+            ("submissions/accepted/modules/modules.py", "import helper\nprint(helper.add(*map(int, input().split())))\n"),
+            ("submissions/wrong_answer/off/helper.py", "def add(a, b):\n    return a + b + 1\n"),
+            ("submissions/wrong_answer/off/main.py", "import helper\nprint(helper.add(*map(int, input().split())))\n"));
 
-            var (ok, report) = await ProblemCommands.VerifyAsync(JudgeClient.Create(fleet.ApiAddress, fleet.AdminKey), directory.FullName,
-                "multi-" + Guid.NewGuid().ToString("N")[..6], Ct);
+        var (ok, report) = await fleet.VerifyPackageAsync(files, "multi-" + Guid.NewGuid().ToString("N")[..6]);
 
-            Assert.True(ok, report);
-            Assert.Contains("all 3 submissions got their expected verdict", report, StringComparison.Ordinal);
-            Assert.DoesNotContain("multi-file", report, StringComparison.Ordinal);
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        Assert.True(ok, report);
+        Assert.Contains("all 3 submissions got their expected verdict", report, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning", report, StringComparison.Ordinal);
     }
 
     private async Task<Guid> SubmitFilesAsync(string language, object[] files, string? entryPoint = null)

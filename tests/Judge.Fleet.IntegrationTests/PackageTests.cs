@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Judge.Cli.Problems;
-using Judge.Client;
 
 namespace Judge.Fleet.IntegrationTests;
 
@@ -265,27 +263,9 @@ public sealed class PackageTests(FleetFixture fleet)
         Assert.Contains("1 of 2 submissions did not get their expected verdict", report, StringComparison.Ordinal);
     }
 
-    /// <summary>Writes a doubling problem with the given submissions to a directory and runs `judge verify` on it.</summary>
-    private async Task<(bool Ok, string Report)> VerifyAsync(string slug, params (string Path, string Content)[] submissions)
-    {
-        var directory = Directory.CreateTempSubdirectory("judge-verify-");
-        try
-        {
-            var files = FleetFixture.Package("name: Double\nlimits:\n  time_limit: 2\n", [("data/secret/1.in", "21\n"), ("data/secret/1.ans", "42\n"), .. submissions]);
-            foreach (var (path, content) in files)
-            {
-                var file = Path.Combine(directory.FullName, path);
-                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-                await File.WriteAllTextAsync(file, content, Ct);
-            }
-
-            return await ProblemCommands.VerifyAsync(JudgeClient.Create(fleet.ApiAddress, fleet.AdminKey), directory.FullName, slug, Ct);
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
-    }
+    /// <summary>Runs `judge verify` on a doubling problem with the given submissions.</summary>
+    private Task<(bool Ok, string Report)> VerifyAsync(string slug, params (string Path, string Content)[] submissions) =>
+        fleet.VerifyPackageAsync(FleetFixture.Package("name: Double\nlimits:\n  time_limit: 2\n", [("data/secret/1.in", "21\n"), ("data/secret/1.ans", "42\n"), .. submissions]), slug);
 
     /// <summary>Imports a one-test-per-word package and judges, for each word, a program that prints it.</summary>
     private async Task<Dictionary<string, JsonElement>> JudgeWordsAsync(string slug, string yaml, (string, string)[] validator, string[] words)

@@ -457,6 +457,27 @@ public sealed class PackageReaderTests
         Assert.Contains("not a zip archive", Assert.Throws<PackageException>(() => PackageFiles.FromZip(notZip)).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_directory_package_leaves_out_a_symbolic_link_that_leads_nowhere_and_follows_one_that_leads_to_a_file()
+    {
+        var directory = Directory.CreateTempSubdirectory("judge-package-");
+        try
+        {
+            File.WriteAllText(Path.Combine(directory.FullName, "problem.yaml"), "name: Links\n");
+            File.CreateSymbolicLink(Path.Combine(directory.FullName, "problem.pdf"), "../../doc/nowhere.pdf");
+            File.CreateSymbolicLink(Path.Combine(directory.FullName, "copy.yaml"), "problem.yaml");
+
+            var files = PackageFiles.FromDirectory(directory.FullName);
+
+            Assert.Equal(["copy.yaml", "problem.yaml"], files.Paths.Order());
+            Assert.Equal("name: Links\n", System.Text.Encoding.UTF8.GetString(files.Read("copy.yaml")));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     private static ProblemDefinition Read(Dictionary<string, string> files) =>
         ProblemPackageReader.Read(new PackageFiles(files.ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetBytes(kv.Value))));
 

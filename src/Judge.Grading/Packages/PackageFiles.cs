@@ -99,6 +99,12 @@ public sealed class PackageFiles
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
         {
+            // A symbolic link that leads nowhere (a checkout's problem.pdf into a docs tree left behind) is no file of the package.
+            if (new FileInfo(file) is { LinkTarget: not null } link && link.ResolveLinkTarget(returnFinalTarget: true) is not { Exists: true })
+            {
+                continue;
+            }
+
             files[Path.GetRelativePath(root, file).Replace('\\', '/')] = File.ReadAllBytes(file);
         }
 

@@ -36,7 +36,7 @@ public sealed class MultiFileTests(FleetFixture fleet)
     }
 
     [Fact]
-    public async Task A_multi_file_python_submission_runs_main_py_which_imports_the_other()
+    public async Task A_multi_file_python_submission_runs_main_py_which_imports_the_other_and_each_file_is_syntax_checked()
     {
         var result = await fleet.WaitForVerdictAsync(await SubmitFilesAsync("python", PythonFiles));
         var named = await fleet.WaitForVerdictAsync(await SubmitFilesAsync("python",
@@ -47,7 +47,8 @@ public sealed class MultiFileTests(FleetFixture fleet)
 
         Assert.Equal("Accepted", result.GetProperty("verdict").GetString());
         Assert.Equal("Accepted", named.GetProperty("verdict").GetString()); // by its name, though lib.py sorts first
-        Assert.Equal("RuntimeError", broken.GetProperty("verdict").GetString()); // the module's syntax error shows when main imports it
+        Assert.Equal("CompilationError", broken.GetProperty("verdict").GetString()); // every file is syntax-checked, as DOMjudge checks them
+        Assert.Contains("arithmetic.py", broken.GetProperty("compileOutput").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -161,7 +161,7 @@ public static class BatchesApi
             ProblemId = found.Id,
             Label = item!.Label,
             Language = LanguageRegistry.Get(item.Language!).Id,
-            Source = files[i] is { } given ? SubmissionFiles.EntryPointText(LanguageRegistry.Get(item.Language!), given, item.EntryPoint) : item.Source!,
+            Source = files[i] is { } given ? SubmissionFiles.EntryPoint(LanguageRegistry.Get(item.Language!), given, item.EntryPoint).Text : item.Source!,
             Files = files[i],
             EntryPoint = files[i] is null ? null : item.EntryPoint,
             Lane = Lane.Batch,

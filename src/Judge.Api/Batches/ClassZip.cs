@@ -1,4 +1,5 @@
 using System.Text;
+using Judge.Api.Submissions;
 using Judge.Grading.Languages;
 using Judge.Grading.Packages;
 
@@ -97,15 +98,13 @@ public static class ClassZip
             return;
         }
 
-        var language = submission.Select(f => LanguageRegistry.ForFile(f.Name, f.Text)).OfType<Language>()
-            .GroupBy(l => l.Id).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).FirstOrDefault()?.First();
-        if (language is null)
+        if (LanguageRegistry.ForSources(submission) is not { } language)
         {
             errors.Add((folder, $"'{folder}/': none of its files has a language's extension. Known: {string.Join(", ", LanguageRegistry.Extensions)}."));
             return;
         }
 
-        var entry = LanguageRegistry.ForFiles(language, submission, folder).SourceFileName;
-        items.Add(new Item(folder, language.Id, submission.First(f => f.Name == entry).Text.Replace('\0', '\uFFFD'), submission, entry));
+        var entry = SubmissionFiles.EntryPoint(language, submission, folder);
+        items.Add(new Item(folder, language.Id, entry.Text, submission, entry.Name));
     }
 }

@@ -89,11 +89,14 @@ public static partial class SubmissionFiles
     }
 
     /// <summary>
-    /// The text of the file a multi-file submission starts from, which the submission shows as its source (a NUL, which text
-    /// cannot hold, shown as U+FFFD; the file itself keeps its bytes).
+    /// The file a multi-file submission starts from (<see cref="LanguageRegistry.ForFiles"/> chooses it), with the text the
+    /// submission shows as its source: a NUL, which text cannot hold, shown as U+FFFD (the file itself keeps its bytes).
     /// </summary>
-    public static string EntryPointText(Language language, IReadOnlyList<SubmissionFile> files, string? entryPoint) =>
-        files.First(f => f.Name == LanguageRegistry.ForFiles(language, files, entryPoint).SourceFileName).Text.Replace('\0', '\uFFFD');
+    public static (string Name, string Text) EntryPoint(Language language, IReadOnlyList<SubmissionFile> files, string? entryPoint)
+    {
+        var name = LanguageRegistry.ForFiles(language, files, entryPoint).SourceFileName;
+        return (name, files.First(f => f.Name == name).Text.Replace('\0', '\uFFFD'));
+    }
 
     /// <summary>A file's bytes: its text as UTF-8, or its base64; exactly one of the two.</summary>
     private static byte[]? Content(ValidationErrors errors, string field, SubmissionFileRequest file)

@@ -95,7 +95,7 @@ public static class SubmissionsApi
             ProblemId = problem.Id,
             ProblemVersionId = problem.VersionId,
             Language = LanguageRegistry.Get(request.Language!).Id,
-            Source = files is null ? request.Source! : SubmissionFiles.EntryPointText(LanguageRegistry.Get(request.Language!), files, request.EntryPoint),
+            Source = files is null ? request.Source! : SubmissionFiles.EntryPoint(LanguageRegistry.Get(request.Language!), files, request.EntryPoint).Text,
             Files = files,
             EntryPoint = files is null ? null : request.EntryPoint,
             Lane = lane,

@@ -417,6 +417,11 @@ public static partial class LanguageRegistry
             : adapted;
     }
 
+    /// <summary>The language of most of a multi-file submission's files (ties by id), or null when none has a language.</summary>
+    public static Language? ForSources(IEnumerable<SubmissionFile> files) =>
+        files.Select(f => ForFile(f.Name, f.Text)).OfType<Language>()
+            .GroupBy(l => l.Id).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).FirstOrDefault()?.First();
+
     /// <summary>
     /// The class a JVM language's run starts, by its full name (the package the entry point declares, then the class): Java's
     /// public class, Scala's object with main, Kotlin's file class (Different.kt compiles its top-level main into DifferentKt).

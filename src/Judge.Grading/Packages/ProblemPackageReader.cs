@@ -401,15 +401,12 @@ public static class ProblemPackageReader
         }
 
         var sources = paths.Select(p => new SubmissionFile(Path.GetFileName(p), files.Read(p))).ToList();
-        var languages = sources.Select(f => LanguageRegistry.ForFile(f.Name, f.Text)).OfType<Language>()
-            .GroupBy(l => l.Id).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
-        if (languages.Count == 0)
+        if (LanguageRegistry.ForSources(sources) is not { } language)
         {
             warnings.Add($"{directory}/: not judged: none of its files is in a language Judge has");
             return null;
         }
 
-        var language = languages[0].First();
         var entry = LanguageRegistry.ForFiles(language, sources, entryPoint ?? Path.GetFileName(directory)).SourceFileName;
         var source = sources.First(f => f.Name == entry).Content;
         return new PackageSubmission(directory, directory.Split('/')[1], language.Id, source) { Files = sources, EntryPoint = entry };

@@ -60,11 +60,10 @@ public sealed class OutputValidation(SandboxSession session, ProblemVersion vers
         CancellationToken cancellationToken)
     {
         var command = await CommandAsync(feedback, inputPath, answer, groupFlags, cancellationToken);
-        var ownCpu = command.Limits.CpuTime!.Value;
         var interactor = command with
         {
             IgnoreSigpipe = true,
-            Limits = command.Limits with { WallTime = (program.Limits.EffectiveWallTime ?? TimeSpan.Zero) + ownCpu * 2 + TimeSpan.FromSeconds(1) },
+            Limits = command.Limits with { WallTime = (program.Limits.EffectiveWallTime ?? TimeSpan.Zero) + command.Limits.EffectiveWallTime },
         };
         var result = await session.InteractAsync(program, interactor, cancellationToken);
         var verdict = await InteractionRules.JudgeAsync(result, Scoring(settings), name => ReadAsync(feedback, name, cancellationToken),

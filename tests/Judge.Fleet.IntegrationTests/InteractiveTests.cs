@@ -78,7 +78,7 @@ public sealed class InteractiveTests(FleetFixture fleet)
                 ("data/secret/1.in", "777\n"), ("data/secret/1.ans", ""), ("data/secret/2.in", "1000\n"), ("data/secret/2.ans", "")],
             ("submissions/accepted/binary.py", BinarySearch),
             ("submissions/accepted/binary.cpp", BinarySearchCpp),
-            ("submissions/wrong_answer/linear.py", "print(1, flush=True)\ninput()\nfor g in range(2, 1001):\n    print(g, flush=True)\n    if input() == 'correct': break\n"),
+            ("submissions/wrong_answer/linear.py", "for g in range(1, 1001):\n    print(g, flush=True)\n    if input() == 'correct': break\n"),
             ("submissions/wrong_answer/gives_up.py", "input()\nprint(500, flush=True)\n"),
             ("submissions/time_limit_exceeded/spins.py", "input()\nwhile True: pass\n"),
             ("submissions/time_limit_exceeded/never_reads.py", "import time\ntime.sleep(3600)\n"),

@@ -30,7 +30,7 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 started=$SECONDS
 
-PROTOCOL_VERSION=3   # docs/agent-protocol.md; the host refuses images with another version
+PROTOCOL_VERSION=4   # docs/agent-protocol.md; the host refuses images with another version
 SUITE=bookworm
 MIRROR=${JUDGE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${JUDGE_DEBIAN_SECURITY_MIRROR-http://deb.debian.org/debian-security}

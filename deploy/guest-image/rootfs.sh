@@ -90,6 +90,13 @@ if [[ ! -f "$root$java_home/lib/server/classes.jsa" ]]; then
   run_logged "$logfile" in_root java -Xshare:dump
 fi
 
+# CodeRunner's Python questions run pylint on the answer and expect its messages without the score line, as a Jobe server
+# configures it (Jobe's README: pylint --reports=no --score=n --generate-rcfile > /etc/pylintrc).
+if [[ ! -f "$root/etc/pylintrc" ]]; then
+  log "rootfs: writing /etc/pylintrc"
+  in_root sh -c 'pylint --reports=no --score=n --generate-rcfile > /etc/pylintrc'
+fi
+
 # Most C++ submissions start with #include <bits/stdc++.h>, which takes g++ ~20 s to parse under
 # TCG. A precompiled header next to it cuts that several-fold, but g++ only uses one built with the
 # same code-generation options, so these must match the C++ compile command of

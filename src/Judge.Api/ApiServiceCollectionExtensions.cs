@@ -6,10 +6,13 @@ using Judge.Api.Batches;
 using Judge.Api.Callbacks;
 using Judge.Api.Commands;
 using Judge.Api.Deliveries;
+using Judge.Api.Facades.Jobe;
+using Judge.Api.Facades.Judge0;
 using Judge.Api.Health;
 using Judge.Api.Languages;
 using Judge.Api.Notifications;
 using Judge.Api.Problems;
+using Judge.Api.Runs;
 using Judge.Api.Submissions;
 using Judge.Api.Workers;
 using Judge.Data.Schema;
@@ -59,8 +62,16 @@ public static class ApiServiceCollectionExtensions
         services.AddHangfireServer(server => server.SchedulePollingInterval = TimeSpan.FromSeconds(1));
         services.AddSingleton<SubmissionWaiters>();
         services.AddSingleton<IChannelSubscriber>(provider => provider.GetRequiredService<SubmissionWaiters>());
+        services.AddSingleton<RunWaiters>();
+        services.AddSingleton<IChannelSubscriber>(provider => provider.GetRequiredService<RunWaiters>());
         services.AddSingleton<IChannelSubscriber, CallbackAnnouncements>();
         services.AddHostedService<DatabaseListener>();
+
+        services.AddOptions<RunsOptions>().Bind(configuration.GetSection(RunsOptions.SectionName));
+        services.AddScoped<RunService>();
+        services.AddScoped<RunRetention>();
+        services.AddSingleton<RunOverload>();
+        services.AddSingleton<ApiKeyLookup>();
 
         services.AddOptions<CallbackOptions>().Bind(configuration.GetSection(CallbackOptions.SectionName));
         services.AddScoped<CallbackDelivery>();
@@ -128,6 +139,8 @@ public static class ApiServiceCollectionExtensions
         }).RequireAuthorization();
         app.MapLanguagesApi();
         app.MapWorkersApi();
+        app.MapJobeApi();
+        app.MapJudge0Api();
         app.AddJudgeRecurringJobs();
         return app;
     }
@@ -140,6 +153,7 @@ public static class ApiServiceCollectionExtensions
         jobs.AddOrUpdate<SubmissionSweeper>(SubmissionSweeper.JobId, sweeper => sweeper.SweepAsync(CancellationToken.None), options.SweepSchedule);
         jobs.AddOrUpdate<BatchExpansion>(BatchExpansion.StaleJobId, expansion => expansion.ExpandStaleAsync(CancellationToken.None), Cron.Minutely());
         jobs.AddOrUpdate<CallbackDelivery>(CallbackDelivery.CatchUpJobId, delivery => delivery.CatchUpAsync(CancellationToken.None), Cron.Minutely());
+        jobs.AddOrUpdate<RunRetention>(RunRetention.JobId, retention => retention.DeleteOldAsync(CancellationToken.None), Cron.Hourly());
         if (options.RetainFor is null)
         {
             jobs.RemoveIfExists(Retention.JobId);

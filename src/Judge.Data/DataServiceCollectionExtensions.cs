@@ -27,6 +27,7 @@ public static class DataServiceCollectionExtensions
             .Validate(o => o.MaxAttempts >= 1, $"{SubmissionLifecycleOptions.SectionName}:MaxAttempts must be at least 1.");
         services.AddScoped<CallbackLedger>();
         services.AddScoped<SubmissionLifecycle>();
+        services.AddScoped<RunLifecycle>();
         services.AddScoped<IJudgingLifecycle>(provider => provider.GetRequiredService<SubmissionLifecycle>());
         return services;
     }

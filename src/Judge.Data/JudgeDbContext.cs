@@ -3,11 +3,15 @@ using Judge.Data.Batches;
 using Judge.Data.Callbacks;
 using Judge.Data.Keys;
 using Judge.Data.Problems;
+using Judge.Data.Runs;
 using Judge.Data.Storage;
 using Judge.Data.Submissions;
 using Judge.Data.Workers;
+using Judge.Grading.Languages;
 using Judge.Grading.Problems;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Judge.Data;
 
@@ -46,6 +50,10 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
     public DbSet<Callback> Callbacks => Set<Callback>();
 
     public DbSet<CallbackAttempt> CallbackAttempts => Set<CallbackAttempt>();
+
+    public DbSet<Run> Runs => Set<Run>();
+
+    public DbSet<RunFile> RunFiles => Set<RunFile>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -120,16 +128,22 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
             e.HasMany(s => s.GroupResults).WithOne().HasForeignKey(r => r.SubmissionId);
             e.Property(s => s.Status).HasConversion<string>();
             e.Property(s => s.Verdict).HasConversion<string>();
-            e.Property(s => s.Files).HasColumnType("jsonb").HasConversion(
-                files => files == null ? null : System.Text.Json.JsonSerializer.Serialize(files, FilesJson),
-                json => json == null ? null : System.Text.Json.JsonSerializer.Deserialize<List<Judge.Grading.Languages.SubmissionFile>>(json, FilesJson),
-                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<List<Judge.Grading.Languages.SubmissionFile>?>(
-                    (a, b) => a == null ? b == null : b != null && a.SequenceEqual(b),
-                    files => files == null ? 0 : files.Aggregate(0, (hash, file) => HashCode.Combine(hash, file)),
-                    files => files == null ? null : files.ToList()));
+            e.Property(s => s.Files).HasColumnType("jsonb").HasConversion(FilesConverter, FilesComparer);
             e.Property(s => s.Lane).HasConversion<KebabCaseEnumConverter<Lane>>();
             e.Property(s => s.Purpose).HasConversion<KebabCaseEnumConverter<SubmissionPurpose>>();
         });
+
+        modelBuilder.Entity<Run>(e =>
+        {
+            e.ToTable("runs");
+            e.Property(r => r.Status).HasConversion<string>();
+            e.Property(r => r.Verdict).HasConversion<string>();
+            e.Property(r => r.Facade).HasConversion<KebabCaseEnumConverter<RunFacade>>();
+            e.Property(r => r.Lane).HasConversion<KebabCaseEnumConverter<Lane>>();
+            e.Property(r => r.Files).HasColumnType("jsonb").HasConversion(FilesConverter!, FilesComparer!);
+            e.Property(r => r.FacadeRequest).HasColumnType("jsonb");
+        });
+        modelBuilder.Entity<RunFile>(e => e.ToTable("run_files"));
 
         modelBuilder.Entity<GroupResult>(e =>
         {
@@ -169,6 +183,16 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions FilesJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
+    /// <summary>A list of files as jsonb, <c>[{"name", "content"}]</c> with the content in base64: a submission's, a run's.</summary>
+    private static readonly ValueConverter<List<SubmissionFile>?, string?> FilesConverter = new(
+        files => files == null ? null : System.Text.Json.JsonSerializer.Serialize(files, FilesJson),
+        json => json == null ? null : System.Text.Json.JsonSerializer.Deserialize<List<SubmissionFile>>(json, FilesJson));
+
+    private static readonly ValueComparer<List<SubmissionFile>?> FilesComparer = new(
+        (a, b) => a == null ? b == null : b != null && a.SequenceEqual(b),
+        files => files == null ? 0 : files.Aggregate(0, (hash, file) => HashCode.Combine(hash, file)),
+        files => files == null ? null : files.ToList());
 
     internal static string SnakeCase(string name)
     {

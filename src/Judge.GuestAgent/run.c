@@ -36,7 +36,7 @@ struct run {
     char *cwd, *stdin_path, *stdout_path;
     struct field stdin_data;
     bool has_stdin_data;
-    int64_t uid, gid, cpu_ms, wall_ms, mem, pids, cap, fsize, nofile, stack, out_kill, ignore_sigpipe;
+    int64_t uid, gid, cpu_ms, wall_ms, mem, pids, cap, fsize, nofile, stack, out_kill, ignore_sigpipe, address_space;
     struct view view;
     struct cg cg; /* this run's cgroup; empty name until created */
 };
@@ -105,7 +105,7 @@ static int parse_run(struct req *r, struct run *R) {
         req_int(r, RUN_PIDS, 0, 0, INT64_MAX, &R->pids) < 0 || req_int(r, RUN_OUTPUT_CAP, CAP_DEFAULT, 0, INT64_MAX, &R->cap) < 0 ||
         req_int(r, RUN_FSIZE, 0, 0, INT64_MAX, &R->fsize) < 0 || req_int(r, RUN_NOFILE, 256, 0, INT64_MAX, &R->nofile) < 0 ||
         req_int(r, RUN_STACK, 0, 0, INT64_MAX, &R->stack) < 0 || req_int(r, RUN_KILL_ON_OUTPUT, 1, 0, 1, &R->out_kill) < 0 ||
-        req_int(r, RUN_IGNORE_SIGPIPE, 0, 0, 1, &R->ignore_sigpipe) < 0)
+        req_int(r, RUN_IGNORE_SIGPIPE, 0, 0, 1, &R->ignore_sigpipe) < 0 || req_int(r, RUN_ADDRESS_SPACE, 0, 0, INT64_MAX, &R->address_space) < 0)
         return -1;
     if (R->cpu_ms > MS_MAX) R->cpu_ms = MS_MAX;
     if (R->wall_ms > MS_MAX) R->wall_ms = MS_MAX;
@@ -166,6 +166,8 @@ static int set_limits(const struct run *R) {
     if (limit(RLIMIT_FSIZE, R->fsize ? (uint64_t)R->fsize : RLIM_INFINITY) < 0) return -1;
     if (R->nofile && limit(RLIMIT_NOFILE, (uint64_t)R->nofile) < 0) return -1;
     if (R->stack && limit(RLIMIT_STACK, (uint64_t)R->stack) < 0) return -1;
+    /* Virtual memory, for clients that expect malloc to fail at the limit (Jobe's) rather than the cgroup to kill. */
+    if (R->address_space && limit(RLIMIT_AS, (uint64_t)R->address_space) < 0) return -1;
     return 0;
 }
 

@@ -4,6 +4,7 @@ using Judge.Sandbox.Settings;
 using Judge.ServiceDefaults;
 using Judge.Worker.Heartbeats;
 using Judge.Worker.Judging;
+using Judge.Worker.Runs;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +14,7 @@ namespace Judge.Worker;
 
 public static class WorkerServiceCollectionExtensions
 {
-    /// <summary>A worker host: the sandbox (started first), judging, both lanes' consumers, heartbeats.</summary>
+    /// <summary>A worker host: the sandbox (started first), judging and one-shot runs, both lanes' consumers, heartbeats.</summary>
     public static HostApplicationBuilder AddJudgeWorker(this HostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -31,12 +32,14 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton<TestDataCache>();
         services.AddSingleton<ValidatorBinaries>();
         services.AddSingleton<ISubmissionJudge, SubmissionJudge>();
+        services.AddSingleton<IRunExecutor, RunExecutor>();
 
         var rabbit = RabbitMqOptions.From(configuration);
         services.AddMassTransit(bus =>
         {
             JudgeQueues.DisableUsageTelemetry(bus);
             bus.AddConsumer<JudgeSubmissionConsumer, JudgeSubmissionConsumerDefinition>();
+            bus.AddConsumer<ExecuteRunConsumer, ExecuteRunConsumerDefinition>();
             bus.UsingRabbitMq((context, cfg) =>
             {
                 JudgeQueues.ConfigureHost(cfg, rabbit);
@@ -47,6 +50,7 @@ public static class WorkerServiceCollectionExtensions
                     endpoint.PrefetchCount = slots;
                     endpoint.ConcurrentMessageLimit = slots;
                     endpoint.ConfigureConsumer<JudgeSubmissionConsumer>(context);
+                    endpoint.ConfigureConsumer<ExecuteRunConsumer>(context);
                 });
                 cfg.ReceiveEndpoint(JudgeQueues.Batch, endpoint =>
                 {
@@ -54,6 +58,7 @@ public static class WorkerServiceCollectionExtensions
                     endpoint.PrefetchCount = Math.Max(1, slots / 2);
                     endpoint.ConcurrentMessageLimit = Math.Max(1, slots / 2);
                     endpoint.ConfigureConsumer<JudgeSubmissionConsumer>(context);
+                    endpoint.ConfigureConsumer<ExecuteRunConsumer>(context);
                 });
             });
         });

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Judge.Fleet.IntegrationTests;
 
-/// <summary>A POST a receiver got: its path, headers and body, and when.</summary>
-public sealed record ReceivedCallback(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, DateTime At);
+/// <summary>A POST (or, from a Judge0 client's point of view, a PUT) a receiver got: its path, headers and body, and when.</summary>
+public sealed record ReceivedCallback(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, DateTime At, string Method = "POST");
 
 /// <summary>
 /// A course platform's webhook endpoint, on a loopback port of its own (a real Kestrel server): records every POST, and
@@ -32,13 +32,14 @@ public sealed class CallbackReceiver : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var receiver = new CallbackReceiver(builder.Build());
-        receiver._app.MapPost("/{**path}", async (HttpContext context) =>
+        receiver._app.MapMethods("/{**path}", [HttpMethods.Post, HttpMethods.Put], async (HttpContext context) =>
         {
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body);
             var path = context.Request.Path.Value ?? "/";
             receiver._received.Enqueue(new ReceivedCallback(
-                path, context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body.ToArray(), DateTime.UtcNow));
+                path, context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body.ToArray(), DateTime.UtcNow,
+                context.Request.Method));
             return receiver.TakeFailure(path) ? Results.StatusCode(500) : Results.Ok();
         });
         await receiver._app.StartAsync();

@@ -88,6 +88,7 @@ public sealed class FleetFixture : IAsyncLifetime
         // The tests' callback receivers listen on loopback; retries come quickly enough to watch.
         Settings["Callbacks:AllowedHosts:0"] = "127.0.0.1";
         Settings["Callbacks:FirstRetryDelay"] = "00:00:01";
+        Settings["Runs:MaxQueuedPerWorker"] = Fleet.MaxQueuedRunsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         var api = WebApplication.CreateBuilder();
         api.Configuration.AddInMemoryCollection(Settings);
@@ -359,6 +360,9 @@ public sealed class FleetFixture : IAsyncLifetime
 public sealed class Fleet : ICollectionFixture<FleetFixture>
 {
     public const string Name = "Fleet";
+
+    /// <summary>The facades' queue bound per live worker in the fixture's API (Runs:MaxQueuedPerWorker): small enough to reach.</summary>
+    public const int MaxQueuedRunsPerWorker = 5;
 }
 
 /// <summary>The problems every fleet test may use.</summary>

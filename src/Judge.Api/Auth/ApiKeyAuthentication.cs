@@ -1,9 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
-using Judge.Data;
-using Judge.Data.Keys;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Judge.Api.Auth;
@@ -24,9 +21,9 @@ public sealed record Caller(Guid KeyId, bool IsAdmin)
         user.IsInRole(ApiKeyDefaults.AdminRole));
 }
 
-/// <summary>Authenticates the X-Api-Key header against the hashed keys in PostgreSQL.</summary>
+/// <summary>Authenticates the X-Api-Key header against the hashed keys in PostgreSQL (through <see cref="ApiKeyLookup"/>).</summary>
 public sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, JudgeDbContext db)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyLookup keys)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -36,23 +33,25 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var hash = ApiKey.Hash(values.ToString().Trim());
-        var key = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.KeyHash == hash && k.RevokedAt == null)
-            .Select(k => new { k.Id, k.Name, k.IsAdmin })
-            .SingleOrDefaultAsync(Context.RequestAborted);
+        var key = await keys.FindAsync(values.ToString().Trim(), Context.RequestAborted);
         if (key is null)
         {
             return AuthenticateResult.Fail("Unknown or revoked API key.");
         }
 
+        return AuthenticateResult.Success(new AuthenticationTicket(Principal(key, Scheme.Name), Scheme.Name));
+    }
+
+    /// <summary>The user a key makes: what <see cref="Caller.From"/> reads back.</summary>
+    public static ClaimsPrincipal Principal(KnownKey key, string scheme)
+    {
         List<Claim> claims = [new(ClaimTypes.NameIdentifier, key.Id.ToString()), new(ClaimTypes.Name, key.Name)];
         if (key.IsAdmin)
         {
             claims.Add(new Claim(ClaimTypes.Role, ApiKeyDefaults.AdminRole));
         }
 
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name)), Scheme.Name));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>

@@ -8,8 +8,8 @@ using MassTransit;
 namespace Judge.Api.Commands;
 
 /// <summary>
-/// Sends a submission's judge command to its lane and records that the broker confirmed it. A failed send
-/// is logged, not thrown: the submission is committed, and the sweeper sends commands that never got through.
+/// Sends a submission's judge command, or a one-shot run's, to its lane and records that the broker confirmed it. A failed
+/// send is logged, not thrown: the job is committed, and the sweeper sends commands that never got through.
 /// </summary>
 public sealed class JudgeCommandSender(IBus bus, IServiceScopeFactory scopes, ILogger<JudgeCommandSender> logger)
 {
@@ -29,6 +29,25 @@ public sealed class JudgeCommandSender(IBus bus, IServiceScopeFactory scopes, IL
 
         await using var scope = scopes.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<SubmissionLifecycle>().MarkSentAsync(submissionId, CancellationToken.None);
+        return true;
+    }
+
+    public async Task<bool> SendRunAsync(Guid runId, Lane lane, CancellationToken cancellationToken)
+    {
+        var laneName = StoredName.Of(lane);
+        try
+        {
+            var endpoint = await bus.GetSendEndpoint(JudgeQueues.SendAddress(laneName));
+            await endpoint.Send(new ExecuteRun(runId, laneName), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Sending the command of run {RunId} failed; the sweeper will retry", runId);
+            return false;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<RunLifecycle>().MarkSentAsync(runId, CancellationToken.None);
         return true;
     }
 }

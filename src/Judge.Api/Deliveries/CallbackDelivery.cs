@@ -6,6 +6,7 @@ using System.Text.Json;
 using Hangfire;
 using Judge.Api.Batches;
 using Judge.Api.Callbacks;
+using Judge.Api.Facades.Judge0;
 using Judge.Api.Notifications;
 using Judge.Api.Submissions;
 using Judge.Data;
@@ -39,7 +40,12 @@ public sealed class CallbackDelivery(
 
     private readonly CallbackOptions _options = options.Value;
 
-    public static string EventName(CallbackEvent kind) => kind == CallbackEvent.SubmissionEnded ? "submission.ended" : "batch.ended";
+    public static string EventName(CallbackEvent kind) => kind switch
+    {
+        CallbackEvent.SubmissionEnded => "submission.ended",
+        CallbackEvent.BatchEnded => "batch.ended",
+        _ => "run.ended",
+    };
 
     /// <summary>The signature header's value for <paramref name="body"/> signed at <paramref name="timestamp"/>.</summary>
     public static string Sign(string secret, long timestamp, byte[] body)
@@ -101,18 +107,31 @@ public sealed class CallbackDelivery(
         }
     }
 
+    /// <summary>
+    /// POSTs a submission's or a batch's result, signed with its key's secret. A run's is Judge0's callback: a PUT of the run as
+    /// Judge0 shows it, signed when its key has a secret (a Judge0 client checks no signature; an anonymous run has no key).
+    /// </summary>
     private async Task<(int? StatusCode, string? Error)> PostAsync(TakenCallback taken, CancellationToken cancellationToken)
     {
-        var secret = await db.ApiKeys.AsNoTracking().Where(k => k.Id == taken.ApiKeyId).Select(k => k.SigningSecret).SingleAsync(cancellationToken);
-        if (secret is null)
+        var secret = taken.ApiKeyId is { } keyId
+            ? await db.ApiKeys.AsNoTracking().Where(k => k.Id == keyId).Select(k => k.SigningSecret).SingleAsync(cancellationToken)
+            : null;
+        var isRun = taken.Event == CallbackEvent.RunEnded;
+        if (secret is null && !isRun)
         {
             return (null, "The key has no signing secret.");
         }
 
-        var body = JsonSerializer.SerializeToUtf8Bytes(await PayloadAsync(taken, cancellationToken), JsonSerializerOptions.Web);
-        using var request = new HttpRequestMessage(HttpMethod.Post, taken.Url) { Content = new ByteArrayContent(body) };
+        var body = isRun
+            ? Judge0Api.CallbackBody(await db.Runs.AsNoTracking().SingleAsync(r => r.Id == taken.SubjectId, cancellationToken))
+            : JsonSerializer.SerializeToUtf8Bytes(await PayloadAsync(taken, cancellationToken), JsonSerializerOptions.Web);
+        using var request = new HttpRequestMessage(isRun ? HttpMethod.Put : HttpMethod.Post, taken.Url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-        request.Headers.Add(SignatureHeader, Sign(secret, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), body));
+        if (secret is not null)
+        {
+            request.Headers.Add(SignatureHeader, Sign(secret, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), body));
+        }
+
         request.Headers.Add(DeliveryHeader, taken.Id.ToString());
         request.Headers.Add(AttemptHeader, taken.Attempt.ToString(CultureInfo.InvariantCulture));
         request.Headers.Add(EventHeader, EventName(taken.Event));

@@ -6,13 +6,14 @@ using Microsoft.Extensions.Options;
 namespace Judge.Api.Submissions;
 
 /// <summary>
-/// Keeps every submission moving towards a verdict: sends the command of submissions whose send never got through, and
+/// Keeps every submission, and every one-shot run, moving towards a verdict: sends the command of submissions whose send never got through, and
 /// re-sends (or, after too many attempts, ends as InternalError) submissions whose worker vanished without a result.
 /// Commands the broker confirmed are not re-sent merely for waiting in a long queue. A Hangfire recurring job
 /// (<see cref="ApiOptions.SweepSchedule"/>), run by one API process at a time under Hangfire's lock; a run that finds the
 /// lock taken is dropped, since the one holding it does the same work.
 /// </summary>
-public sealed class SubmissionSweeper(SubmissionLifecycle lifecycle, JudgeCommandSender sender, IOptions<ApiOptions> options, ILogger<SubmissionSweeper> logger)
+public sealed class SubmissionSweeper(
+    SubmissionLifecycle lifecycle, RunLifecycle runs, JudgeCommandSender sender, IOptions<ApiOptions> options, ILogger<SubmissionSweeper> logger)
 {
     public const string JobId = "sweep-submissions";
 
@@ -43,6 +44,34 @@ public sealed class SubmissionSweeper(SubmissionLifecycle lifecycle, JudgeComman
             {
                 logger.LogWarning("Submission {SubmissionId} lost its worker; sending it again", stuck.Id);
                 await sender.SendAsync(stuck.Id, stuck.Lane, cancellationToken);
+            }
+        }
+
+        await SweepRunsAsync(cancellationToken);
+    }
+
+    private async Task SweepRunsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var stuck in await runs.FindUnsentAsync(_options.UnsentAfter, BatchSize, cancellationToken))
+        {
+            logger.LogInformation("Run {RunId} was never sent to a worker; sending it now", stuck.Id);
+            await sender.SendRunAsync(stuck.Id, stuck.Lane, cancellationToken);
+        }
+
+        foreach (var stuck in await runs.FindAbandonedAsync(_options.AbandonedAfter, BatchSize, cancellationToken))
+        {
+            if (runs.IsExhausted(stuck))
+            {
+                var reason = $"Abandoned: {stuck.Attempt} attempts ended without a result (the workers running it were lost).";
+                if (await runs.AbandonAsync(stuck.Id, reason, cancellationToken))
+                {
+                    logger.LogError("Run {RunId}: {Reason}", stuck.Id, reason);
+                }
+            }
+            else
+            {
+                logger.LogWarning("Run {RunId} lost its worker; sending it again", stuck.Id);
+                await sender.SendRunAsync(stuck.Id, stuck.Lane, cancellationToken);
             }
         }
     }

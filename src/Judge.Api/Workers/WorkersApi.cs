@@ -17,7 +17,7 @@ public sealed record WorkerResponse(
 public static class WorkersApi
 {
     /// <summary>Heartbeats come every few seconds; a worker silent for longer than this is shown as not live.</summary>
-    private static readonly TimeSpan LiveWindow = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan LiveWindow = TimeSpan.FromMinutes(1);
 
     public static RouteHandlerBuilder MapWorkersApi(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/workers", ListAsync).WithTags("Workers").RequireAuthorization(ApiKeyDefaults.AdminPolicy)

@@ -1,10 +1,11 @@
 namespace Judge.Data.Callbacks;
 
-/// <summary>What a callback reports: one submission's result, or a whole batch's once it has ended.</summary>
+/// <summary>What a callback reports: one submission's result, a whole batch's once it has ended, or a one-shot run's (Judge0's).</summary>
 public enum CallbackEvent
 {
     SubmissionEnded,
     BatchEnded,
+    RunEnded,
 }
 
 /// <summary>
@@ -18,6 +19,8 @@ public sealed class Callback
     public Guid? SubmissionId { get; set; }
 
     public Guid? BatchId { get; set; }
+
+    public Guid? RunId { get; set; }
 
     public required string Url { get; set; }
 
@@ -33,7 +36,12 @@ public sealed class Callback
 
     public List<CallbackAttempt> AttemptLog { get; set; } = [];
 
-    public CallbackEvent Event => SubmissionId is null ? CallbackEvent.BatchEnded : CallbackEvent.SubmissionEnded;
+    public CallbackEvent Event => SubmissionId is not null ? CallbackEvent.SubmissionEnded
+        : BatchId is not null ? CallbackEvent.BatchEnded
+        : CallbackEvent.RunEnded;
+
+    /// <summary>The submission, batch or run it reports.</summary>
+    public Guid SubjectId => SubmissionId ?? BatchId ?? RunId!.Value;
 }
 
 /// <summary>One POST of a callback: the receiver's status code, or why there was none.</summary>

@@ -5,7 +5,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Judge.Data.Lifecycle;
 
 /// <summary>A callback whose attempt this process took: where to POST, what about, and which attempt this is.</summary>
-public sealed record TakenCallback(Guid Id, CallbackEvent Event, Guid SubjectId, string Url, int Attempt, DateTime CreatedAt, Guid ApiKeyId);
+/// <remarks><see cref="ApiKeyId"/> is null for a run by an anonymous (loopback) facade caller: its callback goes unsigned.</remarks>
+public sealed record TakenCallback(Guid Id, CallbackEvent Event, Guid SubjectId, string Url, int Attempt, DateTime CreatedAt, Guid? ApiKeyId);
 
 /// <summary>
 /// The one owner of callbacks' state: made when what asked for one ends (inside the transaction that ends it, so a result
@@ -81,6 +82,13 @@ public sealed class CallbackLedger(JudgeDbContext db)
               AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.batch_id = b.id AND s.status IN ({Queued}, {Judging}))
             ON CONFLICT DO NOTHING
             """, cancellationToken);
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO callbacks (id, run_id, url, next_attempt_at)
+            SELECT gen_random_uuid(), r.id, r.callback_url, now() FROM runs r
+            WHERE r.callback_url IS NOT NULL AND r.finished_at > {since} AND r.status = {Done}
+              AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.run_id = r.id)
+            ON CONFLICT DO NOTHING
+            """, cancellationToken);
         return await db.Callbacks.AsNoTracking()
             .Where(c => c.NextAttemptAt != null && c.NextAttemptAt < DateTime.UtcNow - slack)
             .OrderBy(c => c.NextAttemptAt).Take(500).Select(c => c.Id).ToListAsync(cancellationToken);
@@ -99,11 +107,13 @@ public sealed class CallbackLedger(JudgeDbContext db)
         }
 
         var callback = await db.Callbacks.AsNoTracking().SingleAsync(c => c.Id == id, cancellationToken);
-        var key = callback.SubmissionId is { } submission
-            ? await db.Submissions.Where(s => s.Id == submission).Select(s => s.ApiKeyId).SingleAsync(cancellationToken)
-            : await db.Batches.Where(b => b.Id == callback.BatchId).Select(b => b.ApiKeyId).SingleAsync(cancellationToken);
-        return new TakenCallback(callback.Id, callback.Event, callback.SubmissionId ?? callback.BatchId!.Value, callback.Url, callback.Attempts,
-            callback.CreatedAt, key);
+        var key = callback.Event switch
+        {
+            CallbackEvent.SubmissionEnded => await db.Submissions.Where(s => s.Id == callback.SubmissionId).Select(s => (Guid?)s.ApiKeyId).SingleAsync(cancellationToken),
+            CallbackEvent.BatchEnded => await db.Batches.Where(b => b.Id == callback.BatchId).Select(b => (Guid?)b.ApiKeyId).SingleAsync(cancellationToken),
+            _ => await db.Runs.Where(r => r.Id == callback.RunId).Select(r => r.ApiKeyId).SingleAsync(cancellationToken),
+        };
+        return new TakenCallback(callback.Id, callback.Event, callback.SubjectId, callback.Url, callback.Attempts, callback.CreatedAt, key);
     }
 
     /// <summary>

@@ -24,6 +24,12 @@ public sealed record ResourceLimits
 
     public long? StackBytes { get; init; }
 
+    /// <summary>
+    /// Virtual memory (RLIMIT_AS), beside the cgroup's <see cref="MemoryBytes"/>: with it a large allocation fails, as a Jobe
+    /// client expects, instead of succeeding and being killed when touched. Null for none (a JVM reserves far more than it uses).
+    /// </summary>
+    public long? AddressSpaceBytes { get; init; }
+
     public TimeSpan? EffectiveWallTime =>
         WallTime ?? (CpuTime is { } cpu ? cpu * 2 + TimeSpan.FromSeconds(1) : null);
 }

@@ -132,6 +132,7 @@ internal sealed class AgentClient(Stream stream) : IAsyncDisposable
             .IntIfPositive(RunTag.FileSizeBytes, limits.FileSizeBytes)
             .IntIfPositive(RunTag.OpenFiles, limits.OpenFiles)
             .IntIfPositive(RunTag.StackBytes, limits.StackBytes)
+            .IntIfPositive(RunTag.AddressSpaceBytes, limits.AddressSpaceBytes)
             .Int(RunTag.KillOnOutputLimit, limits.KillOnOutputLimit ? 1 : 0)
             .IntIfPositive(RunTag.IgnoreSigpipe, command.IgnoreSigpipe ? 1 : 0);
         if (command.Stdin is { } stdin)

@@ -3,7 +3,7 @@ namespace Judge.Sandbox.Protocol;
 /// <summary>Constants of the guest agent protocol; docs/agent-protocol.md is the specification.</summary>
 internal static class AgentProtocol
 {
-    public const int Version = 3;
+    public const int Version = 4;
     public const uint Magic = 0x3141474A; // "JGA1" in little-endian byte order
     public const int HeaderSize = 16;
     public const int MaxPayload = 64 * 1024 * 1024;
@@ -105,6 +105,7 @@ internal static class RunTag
     public const ushort ReadOnlyPath = 19;
     public const ushort HiddenPath = 20;
     public const ushort IgnoreSigpipe = 21;
+    public const ushort AddressSpaceBytes = 22;
 }
 
 internal static class RunReplyTag

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 namespace Judge.Worker.Heartbeats;
 
 /// <summary>
-/// Every few seconds: renews the leases of the submissions being judged here (so a live worker keeps
+/// Every few seconds: renews the leases of the submissions and runs being judged here (so a live worker keeps
 /// them however long judging takes) and records this worker's state for operators and the API.
 /// </summary>
 public sealed class HeartbeatService(
@@ -51,7 +51,10 @@ public sealed class HeartbeatService(
         var judging = inFlight.Ids;
         if (judging.Count > 0)
         {
+            // One set of ids for both: a submission's id is no run's.
             var renewed = await scope.ServiceProvider.GetRequiredService<SubmissionLifecycle>()
+                .RenewLeasesAsync(judging, _options.Id, _options.LeaseDuration, cancellationToken);
+            renewed += await scope.ServiceProvider.GetRequiredService<RunLifecycle>()
                 .RenewLeasesAsync(judging, _options.Id, _options.LeaseDuration, cancellationToken);
             WorkerMetrics.LeasesRenewed(renewed);
         }

@@ -82,7 +82,7 @@ public sealed class JudgeSlots(int capacity)
     }
 }
 
-/// <summary>Submissions this worker is judging now: for lease renewal, heartbeats, and to spot a duplicate command.</summary>
+/// <summary>Submissions and one-shot runs this worker is judging now: for lease renewal, heartbeats, and to spot a duplicate command.</summary>
 public sealed class InFlightSubmissions
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, byte> _ids = new();

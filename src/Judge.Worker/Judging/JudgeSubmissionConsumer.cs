@@ -1,6 +1,5 @@
 using Judge.Data.Lifecycle;
 using Judge.Data.Submissions;
-using Judge.Messaging;
 using Judge.Messaging.Contracts;
 using Judge.Worker.Telemetry;
 using MassTransit;
@@ -21,9 +20,6 @@ public sealed class JudgeSubmissionConsumer(
     IOptions<WorkerOptions> options,
     ILogger<JudgeSubmissionConsumer> logger) : IConsumer<JudgeSubmission>
 {
-    /// <summary>When this command first found its submission held by another worker (UTC, round-trip text).</summary>
-    public const string HeldSinceHeader = "Judge-Held-Since";
-
     private readonly WorkerOptions _options = options.Value;
 
     public async Task Consume(ConsumeContext<JudgeSubmission> context)
@@ -52,7 +48,7 @@ public sealed class JudgeSubmissionConsumer(
                     await JudgeAsync(context, claim.Submission!);
                     break;
                 case ClaimStatus.HeldElsewhere:
-                    await RetryLaterAsync(context);
+                    await HeldCommands.RetryLaterAsync(context, context.Message.Lane, _options.LeaseDuration, logger);
                     break;
                 case ClaimStatus.AlreadyDone:
                     logger.LogInformation("Submission {SubmissionId} is already judged; acknowledging the duplicate command", id);
@@ -111,37 +107,6 @@ public sealed class JudgeSubmissionConsumer(
 
         WorkerMetrics.ResultWritten(claim, outcome);
         await context.Publish(new SubmissionJudged(claim.Id, claim.ProblemId, outcome.Verdict.ToString(), outcome.Score, DateTime.UtcNow), cancellationToken);
-    }
-
-    /// <summary>
-    /// Another worker holds the submission. If it died, its lease runs out and the command must find the submission
-    /// again then (RabbitMQ redelivers a dead worker's command at once, before its lease has run out): the command goes
-    /// to the lane's delay queue and comes back, rather than wait here and keep one of this worker's consumers. A holder
-    /// that keeps renewing for twice the lease is alive and will finish, so then this duplicate is dropped.
-    /// </summary>
-    private async Task RetryLaterAsync(ConsumeContext<JudgeSubmission> context)
-    {
-        var id = context.Message.SubmissionId;
-        var now = DateTime.UtcNow;
-        var heldSince = context.Headers.Get<string>(HeldSinceHeader) is { } text
-            && DateTime.TryParse(text, null, System.Globalization.DateTimeStyles.RoundtripKind, out var since) ? since : now;
-        if (now - heldSince >= 2 * _options.LeaseDuration)
-        {
-            logger.LogInformation("Submission {SubmissionId} stays with the worker that holds it; dropping this duplicate command", id);
-            return;
-        }
-
-        var delay = await context.GetSendEndpoint(JudgeQueues.DelayAddress(context.Message.Lane));
-        await delay.Send(context.Message, send =>
-        {
-            send.Headers.Set(HeldSinceHeader, heldSince.ToString("O"));
-            // A delay queue that was never declared would drop the command without a word.
-            if (send.TryGetPayload<RabbitMqSendContext>(out var rabbit))
-            {
-                rabbit.Mandatory = true;
-            }
-        }, context.CancellationToken);
-        logger.LogInformation("Submission {SubmissionId} is held by another worker; its command comes back in {Delay}", id, JudgeQueues.HeldRetryDelay);
     }
 
     private static bool IsLastAttempt(ConsumeContext context) =>

@@ -37,7 +37,6 @@ public sealed class SubmissionJudge(
     : ISubmissionJudge
 {
     private const string InputPath = GuestCommand.JudgeDirectory + "/input";
-    private const int MaxCompileOutput = 64 * 1024;
     private const int OutputExcerptChars = 200;
 
     public async Task<JudgeOutcome> JudgeAsync(ClaimedSubmission submission, CancellationToken cancellationToken)
@@ -49,17 +48,6 @@ public sealed class SubmissionJudge(
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["VmId"] = session.VmId });
         var judging = new Judging(sandbox.Speed, testData, validators, options.Value.CalibrationTimeLimit, logger, submission, session, total, cancellationToken);
         return await judging.RunAsync();
-    }
-
-    private static string CompilerOutput(ProcessResult compile)
-    {
-        var text = (compile.StdoutText + compile.StderrText).Trim();
-        if (compile.LimitExceeded != LimitExceeded.None)
-        {
-            text += $"\n(compilation stopped: {compile.LimitExceeded} limit)";
-        }
-
-        return text.Length > MaxCompileOutput ? text[..MaxCompileOutput] + "\n… (truncated)" : text;
     }
 
     /// <summary>One submission's judging, in the order it happens: compile, then each test run and checked.</summary>
@@ -113,7 +101,7 @@ public sealed class SubmissionJudge(
             if (compile is { Succeeded: false })
             {
                 _logger.LogInformation("Submission {SubmissionId} does not compile", _submission.Id);
-                return Outcome(new Evaluation(Verdict.CompilationError, 0, []), CompilerOutput(compile), null);
+                return Outcome(new Evaluation(Verdict.CompilationError, 0, []), CompilerOutput.Of(compile), null);
             }
 
             var evaluation = await ScoreEngine.EvaluateAsync(TestTree.Build(_version), _version.Scoring,

@@ -75,7 +75,7 @@ public sealed class JudgeSubmissionConsumerTests
         await WaitUntilAsync(() => lifecycle.Finished.ContainsKey(free), TimeSpan.FromSeconds(5));
         var parked = await harness.Sent.SelectAsync<JudgeSubmission>(m => m.Context.Message.SubmissionId == held, Ct).First();
         Assert.EndsWith("/" + JudgeQueues.DelayQueue(JudgeQueues.Interactive), parked.Context.DestinationAddress!.AbsolutePath, StringComparison.Ordinal);
-        Assert.NotNull(parked.Context.Headers.Get<string>(JudgeSubmissionConsumer.HeldSinceHeader));
+        Assert.NotNull(parked.Context.Headers.Get<string>(HeldCommands.HeldSinceHeader));
         Assert.False(judge.Calls.ContainsKey(held));
     }
 
@@ -88,7 +88,7 @@ public sealed class JudgeSubmissionConsumerTests
         var harness = await StartAsync(provider);
 
         var since = DateTime.UtcNow - 2 * Lease - TimeSpan.FromSeconds(1);
-        await harness.Bus.Publish(new JudgeSubmission(held, "batch"), send => send.Headers.Set(JudgeSubmissionConsumer.HeldSinceHeader, since.ToString("O")), Ct);
+        await harness.Bus.Publish(new JudgeSubmission(held, "batch"), send => send.Headers.Set(HeldCommands.HeldSinceHeader, since.ToString("O")), Ct);
 
         Assert.True(await harness.Consumed.Any<JudgeSubmission>(m => m.Context.Message.SubmissionId == held, Ct));
         await harness.InactivityTask.WaitAsync(TimeSpan.FromSeconds(30), Ct);

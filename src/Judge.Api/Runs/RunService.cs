@@ -1,0 +1,47 @@
+using Judge.Api.Commands;
+using Judge.Data;
+using Judge.Data.Lifecycle;
+using Judge.Data.Runs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Judge.Api.Runs;
+
+/// <summary>
+/// Starts one-shot runs for the facades and, for a synchronous request, waits for their end by announcement, never by polling:
+/// the run's row is read once when it is announced (or when the listener reconnected, or the wait ran out).
+/// </summary>
+public sealed class RunService(JudgeDbContext db, RunLifecycle lifecycle, JudgeCommandSender sender, RunWaiters waiters, IOptions<RunsOptions> options)
+{
+    /// <summary>Commits the run and sends its command.</summary>
+    public async Task StartAsync(Run run, CancellationToken cancellationToken)
+    {
+        await lifecycle.CreateAsync(run, cancellationToken);
+        // After the commit: a send that fails leaves the run unpublished for the sweeper, never lost.
+        await sender.SendRunAsync(run.Id, run.Lane, cancellationToken);
+    }
+
+    /// <summary>Starts the run and returns it once it has ended, or as it is after <see cref="RunsOptions.MaxWait"/>.</summary>
+    public async Task<Run> RunToEndAsync(Run run, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + options.Value.MaxWait;
+        using (var registration = waiters.Register(run.Id))
+        {
+            await StartAsync(run, cancellationToken);
+            await registration.WaitAsync(options.Value.MaxWait, cancellationToken);
+        }
+
+        while (true)
+        {
+            using var registration = waiters.Register(run.Id);
+            var read = await db.Runs.AsNoTracking().SingleAsync(r => r.Id == run.Id, cancellationToken);
+            var left = deadline - DateTime.UtcNow;
+            if (read.Status == RunStatus.Done || left <= TimeSpan.Zero)
+            {
+                return read;
+            }
+
+            await registration.WaitAsync(left, cancellationToken);
+        }
+    }
+}

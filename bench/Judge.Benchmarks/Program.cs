@@ -6,4 +6,5 @@ root.Subcommands.Add(SandboxBenchmark.Create());
 root.Subcommands.Add(FleetBenchmark.Create());
 root.Subcommands.Add(IsolationBenchmark.Create());
 root.Subcommands.Add(BatchBenchmark.Create());
+root.Subcommands.Add(JobeBenchmark.Create());
 return await root.Parse(args).InvokeAsync();

@@ -77,6 +77,7 @@ public sealed class FleetFixture : IAsyncLifetime
 
         Settings["RabbitMq:VirtualHost"] = VirtualHost;
         Settings["Serilog:MinimumLevel"] = "Warning";
+        Settings[Judge.ServiceDefaults.ServiceDefaultsExtensions.RecordTracesSetting] = "true"; // the tests' in-memory exporter takes them
         Settings["Sandbox:MaxConcurrentVms"] = "4";
         Settings["Sandbox:WarmPoolSize"] = "1";
         Settings["Sandbox:WarmLanguages:0"] = "python";

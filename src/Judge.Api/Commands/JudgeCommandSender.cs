@@ -15,15 +15,8 @@ public sealed class JudgeCommandSender(IBus bus, IServiceScopeFactory scopes, IL
 {
     public async Task<bool> SendAsync(Guid submissionId, Lane lane, CancellationToken cancellationToken)
     {
-        var laneName = StoredName.Of(lane);
-        try
+        if (!await TrySendAsync(new JudgeSubmission(submissionId, StoredName.Of(lane)), lane, submissionId, cancellationToken))
         {
-            var endpoint = await bus.GetSendEndpoint(JudgeQueues.SendAddress(laneName));
-            await endpoint.Send(new JudgeSubmission(submissionId, laneName), cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning(e, "Sending the judge command of submission {SubmissionId} failed; the sweeper will retry", submissionId);
             return false;
         }
 
@@ -32,22 +25,25 @@ public sealed class JudgeCommandSender(IBus bus, IServiceScopeFactory scopes, IL
         return true;
     }
 
-    public async Task<bool> SendRunAsync(Guid runId, Lane lane, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a run's command; the caller records the outcome (<see cref="RunLifecycle"/>: a run is committed as sent, so that the
+    /// common case costs no second statement, and marked unsent when the send failed).
+    /// </summary>
+    public Task<bool> SendRunAsync(Guid runId, Lane lane, CancellationToken cancellationToken) =>
+        TrySendAsync(new ExecuteRun(runId, StoredName.Of(lane)), lane, runId, cancellationToken);
+
+    private async Task<bool> TrySendAsync<T>(T command, Lane lane, Guid jobId, CancellationToken cancellationToken) where T : class
     {
-        var laneName = StoredName.Of(lane);
         try
         {
-            var endpoint = await bus.GetSendEndpoint(JudgeQueues.SendAddress(laneName));
-            await endpoint.Send(new ExecuteRun(runId, laneName), cancellationToken);
+            var endpoint = await bus.GetSendEndpoint(JudgeQueues.SendAddress(StoredName.Of(lane)));
+            await endpoint.Send(command, cancellationToken);
+            return true;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogWarning(e, "Sending the command of run {RunId} failed; the sweeper will retry", runId);
+            logger.LogWarning(e, "Sending the {Command} command of {JobId} failed; the sweeper will retry", typeof(T).Name, jobId);
             return false;
         }
-
-        await using var scope = scopes.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<RunLifecycle>().MarkSentAsync(runId, CancellationToken.None);
-        return true;
     }
 }

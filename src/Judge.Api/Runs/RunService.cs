@@ -13,12 +13,18 @@ namespace Judge.Api.Runs;
 /// </summary>
 public sealed class RunService(JudgeDbContext db, RunLifecycle lifecycle, JudgeCommandSender sender, RunWaiters waiters, IOptions<RunsOptions> options)
 {
-    /// <summary>Commits the run and sends its command.</summary>
+    /// <summary>
+    /// Commits the run as sent, then sends its command (after the commit, so that a worker finds it). A send that fails marks
+    /// it unsent for the sweeper; one this process did not live to make is found by the sweeper as a run queued too long.
+    /// </summary>
     public async Task StartAsync(Run run, CancellationToken cancellationToken)
     {
+        run.PublishedAt = DateTime.UtcNow;
         await lifecycle.CreateAsync(run, cancellationToken);
-        // After the commit: a send that fails leaves the run unpublished for the sweeper, never lost.
-        await sender.SendRunAsync(run.Id, run.Lane, cancellationToken);
+        if (!await sender.SendRunAsync(run.Id, run.Lane, cancellationToken))
+        {
+            await lifecycle.MarkUnsentAsync(run.Id, CancellationToken.None);
+        }
     }
 
     /// <summary>Starts the run and returns it once it has ended, or as it is after <see cref="RunsOptions.MaxWait"/>.</summary>

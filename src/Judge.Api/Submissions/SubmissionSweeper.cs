@@ -52,10 +52,13 @@ public sealed class SubmissionSweeper(
 
     private async Task SweepRunsAsync(CancellationToken cancellationToken)
     {
-        foreach (var stuck in await runs.FindUnsentAsync(_options.UnsentAfter, BatchSize, cancellationToken))
+        foreach (var stuck in await runs.FindUnsentAsync(_options.UnsentAfter, _options.AbandonedAfter, BatchSize, cancellationToken))
         {
             logger.LogInformation("Run {RunId} was never sent to a worker; sending it now", stuck.Id);
-            await sender.SendRunAsync(stuck.Id, stuck.Lane, cancellationToken);
+            if (await sender.SendRunAsync(stuck.Id, stuck.Lane, cancellationToken))
+            {
+                await runs.MarkSentAsync(stuck.Id, cancellationToken);
+            }
         }
 
         foreach (var stuck in await runs.FindAbandonedAsync(_options.AbandonedAfter, BatchSize, cancellationToken))
@@ -71,7 +74,10 @@ public sealed class SubmissionSweeper(
             else
             {
                 logger.LogWarning("Run {RunId} lost its worker; sending it again", stuck.Id);
-                await sender.SendRunAsync(stuck.Id, stuck.Lane, cancellationToken);
+                if (await sender.SendRunAsync(stuck.Id, stuck.Lane, cancellationToken))
+                {
+                    await runs.MarkSentAsync(stuck.Id, cancellationToken);
+                }
             }
         }
     }

@@ -52,9 +52,13 @@ public sealed class RunLifecycle(JudgeDbContext db, IOptions<SubmissionLifecycle
         db.Entry(run).State = EntityState.Detached;
     }
 
-    /// <summary>Records that the broker confirmed the run's command.</summary>
+    /// <summary>Records that the broker confirmed the run's command (again: a run is made as sent, see <see cref="MarkUnsentAsync"/>).</summary>
     public Task MarkSentAsync(Guid id, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlAsync($"UPDATE runs SET published_at = now() WHERE id = {id}", cancellationToken);
+
+    /// <summary>The run's command did not get through: the sweeper sends it.</summary>
+    public Task MarkUnsentAsync(Guid id, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"UPDATE runs SET published_at = NULL WHERE id = {id} AND status = {Queued}", cancellationToken);
 
     /// <summary>Claims the run for <paramref name="workerId"/>: queued, or its lease run out, or held by this worker already.</summary>
     public async Task<RunClaimResult> TryClaimAsync(Guid id, string workerId, TimeSpan lease, CancellationToken cancellationToken)
@@ -99,10 +103,15 @@ public sealed class RunLifecycle(JudgeDbContext db, IOptions<SubmissionLifecycle
         db.Runs.Where(r => ids.Contains(r.Id) && r.WorkerId == workerId && r.Status == RunStatus.Running)
             .ExecuteUpdateAsync(set => set.SetProperty(r => r.LeaseExpiresAt, _ => DateTime.UtcNow + lease), cancellationToken);
 
-    /// <summary>Queued runs older than <paramref name="age"/> whose command the broker never confirmed.</summary>
-    public Task<List<StrandedRun>> FindUnsentAsync(TimeSpan age, int limit, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Queued runs whose command did not get through: marked unsent for longer than <paramref name="unsentFor"/>, or sent (as
+    /// the API meant to) longer than <paramref name="queuedFor"/> ago and still waiting, the API having died before it sent.
+    /// A command merely slow in a long queue is sent twice at worst, which its claim makes harmless.
+    /// </summary>
+    public Task<List<StrandedRun>> FindUnsentAsync(TimeSpan unsentFor, TimeSpan queuedFor, int limit, CancellationToken cancellationToken) =>
         db.Runs.AsNoTracking()
-            .Where(r => r.Status == RunStatus.Queued && r.PublishedAt == null && r.CreatedAt < DateTime.UtcNow - age)
+            .Where(r => r.Status == RunStatus.Queued
+                && ((r.PublishedAt == null && r.CreatedAt < DateTime.UtcNow - unsentFor) || r.PublishedAt < DateTime.UtcNow - queuedFor))
             .OrderBy(r => r.CreatedAt).Take(limit)
             .Select(r => new StrandedRun(r.Id, r.Lane, r.Attempt)).ToListAsync(cancellationToken);
 

@@ -80,9 +80,16 @@ public sealed record SubmissionFile(string Name, byte[] Content)
 /// </summary>
 public static partial class LanguageRegistry
 {
+    /// <summary>
+    /// gold, without loading the LTO plugin (which only -flto needs): for a C hello world the link is most of a compile, and
+    /// these took a compile from 36.7 to 26.0 ms of CPU here (perf stat, 30 runs each). The compile options a client gives
+    /// (Jobe's compileargs) replace the language's options, not these.
+    /// </summary>
+    private static readonly string[] FastLink = ["-fuse-ld=gold", "-fno-use-linker-plugin"];
+
     public static readonly Language C = new(
         "c", "C (gcc, C17)", "main.c",
-        ["gcc", "-O2", "-std=gnu17", "-pipe", "-o", "/box/main", "/box/main.c", "-lm"],
+        ["gcc", "-O2", "-std=gnu17", "-pipe", .. FastLink, "-o", "/box/main", "/box/main.c", "-lm"],
         ["/box/main"],
         "#include <stdio.h>\nint main(void) { puts(\"Hello, World!\"); return 0; }\n")
     {
@@ -91,7 +98,7 @@ public static partial class LanguageRegistry
 
     public static readonly Language Cpp = new(
         "cpp", "C++ (g++, C++17)", "main.cpp",
-        ["g++", "-O2", "-std=gnu++17", "-pipe", "-o", "/box/main", "/box/main.cpp"],
+        ["g++", "-O2", "-std=gnu++17", "-pipe", .. FastLink, "-o", "/box/main", "/box/main.cpp"],
         ["/box/main"],
         "#include <bits/stdc++.h>\nint main() { std::cout << \"Hello, World!\" << std::endl; }\n")
     {
@@ -291,7 +298,7 @@ public static partial class LanguageRegistry
 
     public static readonly Language Fortran = new(
         "fortran", "Fortran (gfortran)", "main.f90",
-        ["gfortran", "-O2", "-J/tmp", "-o", "/box/main", "/box/main.f90"],
+        ["gfortran", "-O2", .. FastLink, "-J/tmp", "-o", "/box/main", "/box/main.f90"],
         ["/box/main"],
         "program hello\n  print '(a)', 'Hello, World!'\nend program hello\n")
     {

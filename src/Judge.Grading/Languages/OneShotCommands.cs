@@ -73,11 +73,18 @@ public static class OneShotCommands
     public static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     /// <summary>
-    /// <c>exec</c>, so that the program is the shell's process, not its child: its exit status and signal are the run's, and no
-    /// shell stays behind it holding a process slot.
+    /// The words as a command. Client text that a shell would only split at blanks (no quotes, no expansions, no operators:
+    /// Jobe's default options are such) is split here, and the command runs without a shell; otherwise <c>sh -c</c> reads it,
+    /// with <c>exec</c>, so that the program is the shell's process, not its child: its exit status and signal are the run's,
+    /// and no shell stays behind it holding a process slot.
     /// </summary>
-    private static string[] Shell(IEnumerable<Word> words)
+    private static string[] Shell(IReadOnlyList<Word> words)
     {
+        if (words.All(w => !w.IsRaw || w.Text.All(IsPlain)))
+        {
+            return [.. words.SelectMany(w => w.IsRaw ? w.Text.Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries) : [w.Text])];
+        }
+
         var text = new StringBuilder("exec");
         foreach (var word in words.Where(w => !w.IsRaw || !string.IsNullOrWhiteSpace(w.Text)))
         {
@@ -86,6 +93,9 @@ public static class OneShotCommands
 
         return ["sh", "-c", text.ToString()];
     }
+
+    /// <summary>A character a POSIX shell gives no meaning beyond itself (blanks only separate words).</summary>
+    private static bool IsPlain(char c) => char.IsAsciiLetterOrDigit(c) || c is ' ' or '\t' or '\n' or '-' or '_' or '=' or '.' or ',' or '/' or ':' or '+' or '@' or '%';
 
     private readonly record struct Word(string Text, bool IsRaw)
     {

@@ -54,18 +54,13 @@ public static class Judge0Api
         HttpContext http, JudgeDbContext db, RunService runs, RunOverload overload, ApiKeyLookup keys, IOptions<RunsOptions> options, IOptions<ApiOptions> api,
         IOptions<CallbackOptions> callbacks, CancellationToken cancellationToken)
     {
-        var caller = await FacadeAccess.AdmitAsync(http, AuthHeader, keys, options.Value);
-        if (!caller.Admitted)
+        var (caller, fields, refusal) = await ReadRequestAsync(http, keys, options.Value);
+        if (refusal is not null)
         {
-            return Results.StatusCode(StatusCodes.Status401Unauthorized);
+            return refusal;
         }
 
         var base64 = http.Request.Query["base64_encoded"] == "true";
-        var (fields, fieldsError) = Judge0Submission.SelectFields(http.Request.Query["fields"]);
-        if (fieldsError is not null)
-        {
-            return Error(fieldsError, StatusCodes.Status400BadRequest);
-        }
 
         if (await ReadBodyAsync(http, cancellationToken) is not { } body)
         {
@@ -90,7 +85,7 @@ public static class Judge0Api
         }
 
         var ended = await runs.RunToEndAsync(run, cancellationToken);
-        var (rendered, error) = Judge0Submission.Render(ended, fields!, base64, await VersionsAsync(db, fields!, cancellationToken));
+        var (rendered, error) = Judge0Submission.Render(ended, fields, base64, await VersionsAsync(db, fields, cancellationToken));
         return rendered is not null
             ? Results.Json(rendered, statusCode: StatusCodes.Status201Created)
             : Results.Json(new { error, token = run.Id.ToString() }, statusCode: StatusCodes.Status201Created);
@@ -145,16 +140,10 @@ public static class Judge0Api
     private static async Task<IResult> GetAsync(
         string token, HttpContext http, JudgeDbContext db, ApiKeyLookup keys, IOptions<RunsOptions> options, CancellationToken cancellationToken)
     {
-        var caller = await FacadeAccess.AdmitAsync(http, AuthHeader, keys, options.Value);
-        if (!caller.Admitted)
+        var (caller, fields, refusal) = await ReadRequestAsync(http, keys, options.Value);
+        if (refusal is not null)
         {
-            return Results.StatusCode(StatusCodes.Status401Unauthorized);
-        }
-
-        var (fields, fieldsError) = Judge0Submission.SelectFields(http.Request.Query["fields"]);
-        if (fieldsError is not null)
-        {
-            return Error(fieldsError, StatusCodes.Status400BadRequest);
+            return refusal;
         }
 
         var run = Guid.TryParse(token, out var id)
@@ -165,23 +154,17 @@ public static class Judge0Api
             return NotFound();
         }
 
-        var (rendered, error) = Judge0Submission.Render(run, fields!, http.Request.Query["base64_encoded"] == "true", await VersionsAsync(db, fields!, cancellationToken));
+        var (rendered, error) = Judge0Submission.Render(run, fields, http.Request.Query["base64_encoded"] == "true", await VersionsAsync(db, fields, cancellationToken));
         return rendered is not null ? Results.Json(rendered) : Error(error!, StatusCodes.Status400BadRequest);
     }
 
     private static async Task<IResult> GetBatchAsync(
         HttpContext http, JudgeDbContext db, ApiKeyLookup keys, IOptions<RunsOptions> options, CancellationToken cancellationToken)
     {
-        var caller = await FacadeAccess.AdmitAsync(http, AuthHeader, keys, options.Value);
-        if (!caller.Admitted)
+        var (caller, fields, refusal) = await ReadRequestAsync(http, keys, options.Value);
+        if (refusal is not null)
         {
-            return Results.StatusCode(StatusCodes.Status401Unauthorized);
-        }
-
-        var (fields, fieldsError) = Judge0Submission.SelectFields(http.Request.Query["fields"]);
-        if (fieldsError is not null)
-        {
-            return Error(fieldsError, StatusCodes.Status400BadRequest);
+            return refusal;
         }
 
         var given = http.Request.Headers["tokens"].ToString() is { Length: > 0 } header ? header : http.Request.Query["tokens"].ToString();
@@ -198,7 +181,7 @@ public static class Judge0Api
 
         var ids = tokens.Select(t => Guid.TryParse(t, out var id) ? id : Guid.Empty).ToList();
         var found = await Visible(db, caller).Where(r => ids.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
-        var versions = await VersionsAsync(db, fields!, cancellationToken);
+        var versions = await VersionsAsync(db, fields, cancellationToken);
         var base64 = http.Request.Query["base64_encoded"] == "true";
         var submissions = new JsonArray();
         foreach (var id in ids)
@@ -209,14 +192,13 @@ public static class Judge0Api
                 continue;
             }
 
-            var (rendered, error) = Judge0Submission.Render(run, fields!, base64, versions);
+            var (rendered, _) = Judge0Submission.Render(run, fields, base64, versions);
             if (rendered is null)
             {
                 return Error(Utf8Error, StatusCodes.Status400BadRequest);
             }
 
             submissions.Add(rendered);
-            _ = error;
         }
 
         return Results.Json(new JsonObject { ["submissions"] = submissions });
@@ -296,6 +278,20 @@ public static class Judge0Api
 
     private static async Task<IResult> AuthenticateAsync(HttpContext http, ApiKeyLookup keys, IOptions<RunsOptions> options) =>
         (await FacadeAccess.AdmitAsync(http, AuthHeader, keys, options.Value)).Admitted ? Results.Ok() : Results.StatusCode(StatusCodes.Status401Unauthorized);
+
+    /// <summary>Who asks and which fields they want, or the answer that refuses them (401, or 400 for fields Judge0 does not know).</summary>
+    private static async Task<(FacadeCaller Caller, HashSet<string> Fields, IResult? Refusal)> ReadRequestAsync(
+        HttpContext http, ApiKeyLookup keys, RunsOptions options)
+    {
+        var caller = await FacadeAccess.AdmitAsync(http, AuthHeader, keys, options);
+        if (!caller.Admitted)
+        {
+            return (caller, [], Results.StatusCode(StatusCodes.Status401Unauthorized));
+        }
+
+        var (fields, error) = Judge0Submission.SelectFields(http.Request.Query["fields"]);
+        return (caller, fields ?? [], error is null ? null : Error(error, StatusCodes.Status400BadRequest));
+    }
 
     private static string Name(Judge0Language language, IReadOnlyDictionary<string, string> versions) =>
         language.DisplayName(LanguagesApi.VersionNumber(versions.GetValueOrDefault(language.Language.Id)));

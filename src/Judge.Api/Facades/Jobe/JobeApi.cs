@@ -81,15 +81,7 @@ public static class JobeApi
             return Results.Text(caller.Refusal, statusCode: StatusCodes.Status403Forbidden);
         }
 
-        JsonNode? body;
-        try
-        {
-            body = await JsonNode.ParseAsync(http.Request.Body, cancellationToken: cancellationToken);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            body = null;
-        }
+        var body = await FacadeJson.ReadObjectAsync(http.Request, cancellationToken);
 
         var spec = JobeRunSpec.Read(body, api.Value.MaxSourceBytes, options.Value);
         if (spec.Error is { } error)
@@ -192,17 +184,9 @@ public static class JobeApi
             return Error($"put: the file id '{id}' is not alphanumeric", StatusCodes.Status400BadRequest);
         }
 
-        JsonNode? body;
-        try
-        {
-            body = await JsonNode.ParseAsync(http.Request.Body, cancellationToken: cancellationToken);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            body = null;
-        }
+        var body = await FacadeJson.ReadObjectAsync(http.Request, cancellationToken);
 
-        if (body is not JsonObject json || json["file_contents"] is not JsonValue contentsNode || !contentsNode.TryGetValue<string>(out var contents))
+        if (body?["file_contents"] is not JsonValue contentsNode || !contentsNode.TryGetValue<string>(out var contents))
         {
             return Error("put: missing file_contents parameter", StatusCodes.Status400BadRequest);
         }

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Judge.Api.Runs;
@@ -250,13 +248,7 @@ public sealed partial class JobeRunSpec
     private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
     /// <summary>A number, or a string that is one (PHP's is_numeric); anything else is the default.</summary>
-    private static double Number(JsonNode? node, double fallback) => node switch
-    {
-        JsonValue value when value.GetValueKind() == JsonValueKind.Number => value.GetValue<double>(),
-        JsonValue value when value.TryGetValue<string>(out var text)
-            && double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
-        _ => fallback,
-    };
+    private static double Number(JsonNode? node, double fallback) => FacadeJson.Number(node) ?? fallback;
 
     /// <summary>An argument list as Jobe builds its commands from it: the items joined by spaces (a string is taken as it is).</summary>
     private static string? Arguments(JsonNode? node) => node switch

@@ -62,7 +62,7 @@ public static class Judge0Api
 
         var base64 = http.Request.Query["base64_encoded"] == "true";
 
-        if (await ReadBodyAsync(http, cancellationToken) is not { } body)
+        if (await FacadeJson.ReadObjectAsync(http.Request, cancellationToken) is not { } body)
         {
             return Error("the request body is not a JSON object", StatusCodes.Status400BadRequest);
         }
@@ -102,7 +102,7 @@ public static class Judge0Api
         }
 
         var base64 = http.Request.Query["base64_encoded"] == "true";
-        var items = (await ReadBodyAsync(http, cancellationToken))?["submissions"] as JsonArray;
+        var items = (await FacadeJson.ReadObjectAsync(http.Request, cancellationToken))?["submissions"] as JsonArray;
         if (items is null or { Count: 0 })
         {
             return Error("there should be at least one submission in a batch", StatusCodes.Status400BadRequest);
@@ -303,18 +303,6 @@ public static class Judge0Api
     /// <summary>A key's runs, or an anonymous (loopback) caller's: a token is a capability, but only among the runs of whoever made it.</summary>
     private static IQueryable<Run> Visible(JudgeDbContext db, FacadeCaller caller) =>
         db.Runs.AsNoTracking().Where(r => r.Facade == RunFacade.Judge0 && r.ApiKeyId == caller.KeyId);
-
-    private static async Task<JsonNode?> ReadBodyAsync(HttpContext http, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await JsonNode.ParseAsync(http.Request.Body, cancellationToken: cancellationToken) as JsonObject;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
-    }
 
     private static IResult Error(string message, int status) => Results.Json(new { error = message }, statusCode: status);
 

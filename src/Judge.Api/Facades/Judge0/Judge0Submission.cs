@@ -372,7 +372,7 @@ public static class Judge0Submission
             return fallback;
         }
 
-        if (Number(node) is not { } value)
+        if (FacadeJson.Number(node) is not { } value)
         {
             add(field, "is not a number");
             return fallback;
@@ -391,15 +391,7 @@ public static class Judge0Submission
         return value;
     }
 
-    private static double? Number(JsonNode? node) => node switch
-    {
-        JsonValue value when value.GetValueKind() == JsonValueKind.Number => value.GetValue<double>(),
-        JsonValue value when value.TryGetValue<string>(out var text)
-            && double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
-        _ => null,
-    };
-
-    private static int? Integer(JsonNode? node) => Number(node) is { } value && value == Math.Floor(value) && Math.Abs(value) < int.MaxValue ? (int)value : null;
+    private static int? Integer(JsonNode? node) => FacadeJson.Number(node) is { } value && value == Math.Floor(value) && Math.Abs(value) < int.MaxValue ? (int)value : null;
 
     /// <summary>Rails' boolean casting: false, "false", 0, "0", "f", "off" are false; null and "" the default (false here).</summary>
     private static bool Boolean(JsonObject item, string field) => item[field] switch

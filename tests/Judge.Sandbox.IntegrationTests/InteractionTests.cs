@@ -36,12 +36,19 @@ public abstract class InteractionTests(SandboxFixture fixture)
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static ResourceLimits ProgramLimits(int cpuMs = 5000) => new()
+    private static ResourceLimits ProgramLimits(int cpuMs = 5000, int? wallMs = null) => new()
     {
         CpuTime = TimeSpan.FromMilliseconds(cpuMs),
+        WallTime = wallMs is { } wall ? TimeSpan.FromMilliseconds(wall) : null,
         MemoryBytes = 256L << 20,
         MaxProcesses = 16,
     };
+
+    /// <summary>
+    /// For a program that ends only on its wall limit: its CPU is its start-up alone, which for Python under TCG can pass half a
+    /// second, so the CPU limit is wide and the wall limit is what must stop it.
+    /// </summary>
+    private static ResourceLimits WaitingProgramLimits => ProgramLimits(cpuMs: 10_000, wallMs: 2000);
 
     [Fact]
     public async Task The_program_and_the_interactor_talk_through_their_pipes()
@@ -86,7 +93,7 @@ public abstract class InteractionTests(SandboxFixture fixture)
         await using var session = await OpenAsync();
 
         // Its answer stays in its buffer, so both wait to read; the kill at the wall limit, not the interactor's EOF, ends it.
-        var result = await InteractAsync(session, "import sys\nsys.stdout.write(sys.stdin.readline())\nsys.stdin.readline()", ProgramLimits(cpuMs: 500));
+        var result = await InteractAsync(session, "import sys\nsys.stdout.write(sys.stdin.readline())\nsys.stdin.readline()", WaitingProgramLimits);
 
         Assert.Equal(LimitExceeded.WallTime, result.Program.LimitExceeded);
         Assert.Equal(43, result.Interactor.ExitCode);
@@ -112,7 +119,7 @@ public abstract class InteractionTests(SandboxFixture fixture)
         await using var session = await OpenAsync();
         var clock = Stopwatch.StartNew();
 
-        var result = await InteractAsync(session, "import time\ntime.sleep(3600)", ProgramLimits(cpuMs: 500));
+        var result = await InteractAsync(session, "import time\ntime.sleep(3600)", WaitingProgramLimits);
 
         Assert.Equal(LimitExceeded.WallTime, result.Program.LimitExceeded);
         Assert.Equal(43, result.Interactor.ExitCode);

@@ -83,8 +83,9 @@ rabbit_env=(
   ERL_CRASH_DUMP="$rb_log_dir/erl_crash.dump"     # else it lands in the cwd
   # The default distribution port is AMQP port + 20000, which does not exist for our AMQP port.
   RABBITMQ_DIST_PORT="$dist_port"
-  # Erlang distribution listens on 0.0.0.0 unless told otherwise.
-  RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} -kernel inet_dist_listen_min $dist_port -kernel inet_dist_listen_max $dist_port"
+  # Erlang distribution listens on 0.0.0.0 unless told otherwise. Its schedulers busy-wait for work by default, which on a
+  # host shared with the judge's own processes burns CPU they need (RabbitMQ's docs on runtime tuning: +sbwt none).
+  RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} -kernel inet_dist_listen_min $dist_port -kernel inet_dist_listen_max $dist_port +sbwt none +sbwtdcpu none +sbwtdio none"
   # The CLI tools are short-lived hidden nodes with a listener of their own (35672-35682).
   RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 )

@@ -35,18 +35,24 @@ public static class JobeBenchmark
         var latencyRuns = new Option<int>("--latency-runs") { Description = "Runs one at a time for one client's latency.", DefaultValueFactory = _ => 20 };
         var cpuRuns = new Option<int>("--cpu-runs") { Description = "C runs over which each local Judge process's CPU is summed (0: none).", DefaultValueFactory = _ => 1000 };
         var cpuClients = new Option<int>("--cpu-clients") { Description = "Clients sending those runs at once.", DefaultValueFactory = _ => 12 };
+        var cpuWarmup = new Option<int>("--cpu-warmup")
+        {
+            Description = "C runs sent first and not counted: until the processes' code is compiled to its last tier, a run costs twice as much.",
+            DefaultValueFactory = _ => 1000,
+        };
         var output = new Option<FileInfo?>("--output") { Description = "Also write the Markdown report to this file." };
         var command = new Command("jobe", "Burst and sustained throughput of a Jobe API as testsubmit.py --perf measures them, one client's latency, and Judge's CPU per run.")
         {
-            url, languages, window, latencyRuns, cpuRuns, cpuClients, output,
+            url, languages, window, latencyRuns, cpuRuns, cpuClients, cpuWarmup, output,
         };
         command.SetAction((parse, ct) => RunAsync(new Uri(parse.GetValue(url)!.TrimEnd('/') + "/"), parse.GetValue(languages)!, parse.GetValue(window),
-            parse.GetValue(latencyRuns), parse.GetValue(cpuRuns), parse.GetValue(cpuClients), parse.GetValue(output), ct));
+            parse.GetValue(latencyRuns), parse.GetValue(cpuRuns), parse.GetValue(cpuClients), parse.GetValue(cpuWarmup), parse.GetValue(output), ct));
         return command;
     }
 
     private static async Task<int> RunAsync(
-        Uri url, string[] languages, int window, int latencyRuns, int cpuRuns, int cpuClients, FileInfo? output, CancellationToken cancellationToken)
+        Uri url, string[] languages, int window, int latencyRuns, int cpuRuns, int cpuClients, int cpuWarmup, FileInfo? output,
+        CancellationToken cancellationToken)
     {
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 4096, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
@@ -56,7 +62,7 @@ public static class JobeBenchmark
         var report = new StringBuilder();
         report.AppendLine("# Jobe API benchmark");
         report.AppendLine();
-        report.AppendLine($"Command: `dotnet run -c Release --project bench/Judge.Benchmarks -- jobe --url {url} --languages {string.Join(' ', languages)} --window {window}`");
+        report.AppendLine($"Command: `dotnet run -c Release --project bench/Judge.Benchmarks -- jobe --url {url} --languages {string.Join(' ', languages)} --window {window} --cpu-runs {cpuRuns} --cpu-warmup {cpuWarmup}`");
         report.AppendLine();
         report.AppendLine($"- date (UTC): {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}; host: {Environment.ProcessorCount} CPUs ({Bench.CpuModel()})");
         report.AppendLine("- jobs: testsubmit.py's first job of each language (a hello world, compiled and run), checked as it checks them (outcome 15, the stdout)");
@@ -97,7 +103,7 @@ public static class JobeBenchmark
         report.Append(details);
         if (cpuRuns > 0 && ProcessCpu.JudgeIsLocal())
         {
-            report.Append(await CpuPerRunAsync(new JobRunner(http, "c", Jobs["c"]), cpuRuns, cpuClients, cancellationToken));
+            report.Append(await CpuPerRunAsync(new JobRunner(http, "c", Jobs["c"]), cpuRuns, cpuClients, cpuWarmup, cancellationToken));
         }
 
         await Bench.EmitAsync(report.ToString(), output, cancellationToken);
@@ -182,29 +188,21 @@ public static class JobeBenchmark
         }
     }
 
-    /// <summary>Each local Judge process's CPU (utime + stime, /proc) over <paramref name="runs"/> C runs from <paramref name="clients"/> clients.</summary>
-    private static async Task<string> CpuPerRunAsync(JobRunner runner, int runs, int clients, CancellationToken cancellationToken)
+    /// <summary>
+    /// Each local Judge process's CPU (utime + stime, /proc) over <paramref name="runs"/> C runs from <paramref name="clients"/>
+    /// clients, after <paramref name="warmup"/> runs that are not counted (a long-running fleet's steady state).
+    /// </summary>
+    private static async Task<string> CpuPerRunAsync(JobRunner runner, int runs, int clients, int warmup, CancellationToken cancellationToken)
     {
-        Bench.Progress($"CPU of Judge's processes over {runs} C runs from {clients} clients");
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => runner.RunAsync(cancellationToken))); // connections and code paths warm
+        Bench.Progress($"CPU of Judge's processes over {runs} C runs from {clients} clients, after {warmup} not counted");
+        await SendAsync(runner, Math.Max(warmup, clients), clients, cancellationToken);
         var before = ProcessCpu.Snapshot();
         var clock = Stopwatch.StartNew();
-        var next = 0;
-        var failed = 0;
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
-        {
-            while (Interlocked.Increment(ref next) <= runs)
-            {
-                if (!(await runner.RunAsync(cancellationToken)).Ok)
-                {
-                    Interlocked.Increment(ref failed);
-                }
-            }
-        }));
+        var failed = await SendAsync(runner, runs, clients, cancellationToken);
         var seconds = clock.Elapsed.TotalSeconds;
         var after = ProcessCpu.Snapshot();
         var text = new StringBuilder();
-        text.AppendLine($"## CPU per run ({runs} C hello-world runs, {clients} clients at once, {runs / seconds:0.0} runs/s, {failed} failed)");
+        text.AppendLine($"## CPU per run ({runs} C hello-world runs, {clients} clients at once, {runs / seconds:0.0} runs/s, {failed} failed; {warmup} runs before not counted)");
         text.AppendLine();
         text.AppendLine("Summed over each process's user and system time (/proc/PID/stat, with the children they reaped), divided by the runs:");
         text.AppendLine();
@@ -260,6 +258,24 @@ public static class JobeBenchmark
                 return new JobResult(false, clock.Elapsed.TotalMilliseconds, e.GetType().Name);
             }
         }
+    }
+
+    /// <summary>Sends <paramref name="runs"/> runs from <paramref name="clients"/> clients, each sending its next when the last is answered; returns how many failed.</summary>
+    private static async Task<int> SendAsync(JobRunner runner, int runs, int clients, CancellationToken cancellationToken)
+    {
+        var next = 0;
+        var failed = 0;
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= runs)
+            {
+                if (!(await runner.RunAsync(cancellationToken)).Ok)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        }));
+        return failed;
     }
 
     /// <summary>CPU milliseconds of Judge's local processes, by part, from /proc: each process's own time, and what it reaped.</summary>

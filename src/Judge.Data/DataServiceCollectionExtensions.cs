@@ -20,7 +20,14 @@ public static class DataServiceCollectionExtensions
             ?? throw new InvalidOperationException(
                 $"ConnectionStrings:{ConnectionStringName} is not set (environment: ConnectionStrings__{ConnectionStringName}). " +
                 "deploy/services.sh env prints the settings of the local PostgreSQL.");
-        services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        services.AddSingleton(_ => NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            // Every pooled open would otherwise begin with DISCARD ALL: as many statements again as a run makes, and no plan
+            // kept. Nothing here leaves session state on a pooled connection (the listener's LISTEN and the migrator's lock
+            // end with their connection or are released), and the statements of a run are the same every time: prepared once.
+            NoResetOnClose = true,
+            MaxAutoPrepare = 64,
+        }.ConnectionString));
         // Pooled: a facade's run is a handful of statements, where making a context per request was a measurable part.
         services.AddDbContextPool<JudgeDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<SchemaMigrator>();

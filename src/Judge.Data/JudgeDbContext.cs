@@ -186,8 +186,11 @@ public sealed class JudgeDbContext(DbContextOptions<JudgeDbContext> options) : D
 
     /// <summary>A list of files as jsonb, <c>[{"name", "content"}]</c> with the content in base64: a submission's, a run's.</summary>
     private static readonly ValueConverter<List<SubmissionFile>?, string?> FilesConverter = new(
-        files => files == null ? null : System.Text.Json.JsonSerializer.Serialize(files, FilesJson),
+        files => files == null ? null : FilesToJson(files),
         json => json == null ? null : System.Text.Json.JsonSerializer.Deserialize<List<SubmissionFile>>(json, FilesJson));
+
+    /// <summary>The jsonb a list of files is stored as, for statements written by hand.</summary>
+    internal static string FilesToJson(List<SubmissionFile> files) => System.Text.Json.JsonSerializer.Serialize(files, FilesJson);
 
     private static readonly ValueComparer<List<SubmissionFile>?> FilesComparer = new(
         (a, b) => a == null ? b == null : b != null && a.SequenceEqual(b),

@@ -92,7 +92,7 @@ public sealed class SandboxRunner : IAsyncDisposable, ISessionSource
         }
 
         _isolation ??= new IsolationChoice(_launcher.Isolation, "given by the launcher");
-        _pool = new WarmPool(_launcher, _options.EffectiveWarmPoolSize, _options.EffectiveWarmLanguages,
+        _pool = new WarmPool(_launcher, WarmPoolSizeFor(_options, _isolation.Isolation), _options.EffectiveWarmLanguages,
             _options.HealthCheckInterval, _options.PingTimeout, _loggerFactory.CreateLogger<WarmPool>());
         _pool.Start();
         Volatile.Write(ref _state, Running);
@@ -104,6 +104,14 @@ public sealed class SandboxRunner : IAsyncDisposable, ISessionSource
             Speed = await SpeedCalibrator.CalibrateAsync(this, _options.CalibrationRuns, _logger, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// Sandboxes kept up per language. Unless configured: a quarter of the slots for VMs, since an idle VM holds its memory; a
+    /// sandbox for every slot under namespaces, since an idle one is two sleeping processes, so that none starts on a
+    /// submission's critical path.
+    /// </summary>
+    internal static int WarmPoolSizeFor(SandboxOptions options, Vms.Isolation isolation) =>
+        isolation == Vms.Isolation.Namespace && options.WarmPoolSize <= 0 ? Math.Max(1, options.MaxConcurrentVms) : options.EffectiveWarmPoolSize;
 
     /// <summary>VMs held by open sessions now.</summary>
     public IReadOnlyCollection<string> ActiveVmIds => [.. _active.Keys];

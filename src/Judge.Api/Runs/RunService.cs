@@ -1,8 +1,6 @@
 using Judge.Api.Commands;
-using Judge.Data;
 using Judge.Data.Lifecycle;
 using Judge.Data.Runs;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Judge.Api.Runs;
@@ -11,7 +9,7 @@ namespace Judge.Api.Runs;
 /// Starts one-shot runs for the facades and, for a synchronous request, waits for their end by announcement, never by polling:
 /// the run's row is read once when it is announced (or when the listener reconnected, or the wait ran out).
 /// </summary>
-public sealed class RunService(JudgeDbContext db, RunLifecycle lifecycle, JudgeCommandSender sender, RunWaiters waiters, IOptions<RunsOptions> options)
+public sealed class RunService(RunLifecycle lifecycle, JudgeCommandSender sender, RunWaiters waiters, IOptions<RunsOptions> options)
 {
     /// <summary>
     /// Commits the run as sent, then sends its command (after the commit, so that a worker finds it). A send that fails marks
@@ -40,7 +38,8 @@ public sealed class RunService(JudgeDbContext db, RunLifecycle lifecycle, JudgeC
         while (true)
         {
             using var registration = waiters.Register(run.Id);
-            var read = await db.Runs.AsNoTracking().SingleAsync(r => r.Id == run.Id, cancellationToken);
+            var read = await lifecycle.FindAsync(run.Id, cancellationToken)
+                ?? throw new InvalidOperationException($"Run {run.Id} was deleted while its client waited for it.");
             var left = deadline - DateTime.UtcNow;
             if (read.Status == RunStatus.Done || left <= TimeSpan.Zero)
             {

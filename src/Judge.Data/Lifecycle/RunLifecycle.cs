@@ -1,4 +1,5 @@
 using Judge.Data.Runs;
+using Judge.Data.Storage;
 using Judge.Data.Submissions;
 using Judge.Grading.Verdicts;
 using Microsoft.EntityFrameworkCore;
@@ -45,12 +46,27 @@ public sealed class RunLifecycle(JudgeDbContext db, IOptions<SubmissionLifecycle
 
     private readonly int _maxAttempts = options.Value.MaxAttempts;
 
-    public async Task CreateAsync(Run run, CancellationToken cancellationToken)
-    {
-        db.Runs.Add(run);
-        await db.SaveChangesAsync(cancellationToken);
-        db.Entry(run).State = EntityState.Detached;
-    }
+    /// <summary>
+    /// Stores a new run, written by hand rather than through the change tracker: a run is inserted once and never updated
+    /// through the context, and the tracker's work was a measurable part of a facade's request.
+    /// </summary>
+    public Task CreateAsync(Run run, CancellationToken cancellationToken) => db.Database.ExecuteSqlAsync($"""
+        INSERT INTO runs (id, api_key_id, facade, language, files, entry_point, stdin, expected_output, syntax_check, compile_args, link_args,
+            interpreter_args, run_args, cpu_limit_ms, wall_limit_ms, memory_limit_bytes, address_space_bytes, stack_bytes, file_size_bytes,
+            max_processes, output_limit_bytes, output_limit_kills, lane, status, attempt, callback_url, facade_request, created_at, published_at)
+        VALUES ({run.Id}, {run.ApiKeyId}, {StoredName.Of(run.Facade)}, {run.Language}, CAST({JudgeDbContext.FilesToJson(run.Files)} AS jsonb),
+            {run.EntryPoint}, {run.Stdin}, {run.ExpectedOutput}, {run.SyntaxCheck}, {run.CompileArgs}, {run.LinkArgs}, {run.InterpreterArgs},
+            {run.RunArgs}, {run.CpuLimitMs}, {run.WallLimitMs}, {run.MemoryLimitBytes}, {run.AddressSpaceBytes}, {run.StackBytes},
+            {run.FileSizeBytes}, {run.MaxProcesses}, {run.OutputLimitBytes}, {run.OutputLimitKills}, {StoredName.Of(run.Lane)},
+            {run.Status.ToString()}, {run.Attempt}, {run.CallbackUrl}, CAST({run.FacadeRequest} AS jsonb), {run.CreatedAt}, {run.PublishedAt})
+        """, cancellationToken);
+
+    /// <summary>The run as stored; null when there is none (deleted by retention).</summary>
+    public Task<Run?> FindAsync(Guid id, CancellationToken cancellationToken) => ReadRun(db, id, cancellationToken);
+
+    // Compiled once: the facades read a run per request, and translating the same LINQ each time was a measurable part of one.
+    private static readonly Func<JudgeDbContext, Guid, CancellationToken, Task<Run?>> ReadRun = EF.CompileAsyncQuery(
+        (JudgeDbContext db, Guid id, CancellationToken _) => db.Runs.AsNoTracking().SingleOrDefault(r => r.Id == id));
 
     /// <summary>Records that the broker confirmed the run's command (again: a run is made as sent, see <see cref="MarkUnsentAsync"/>).</summary>
     public Task MarkSentAsync(Guid id, CancellationToken cancellationToken) =>

@@ -55,7 +55,10 @@ public sealed class SandboxOptions
     /// </summary>
     public int MaxConcurrentVms { get; set; } = 10;
 
-    /// <summary>VMs kept booted per language; 0 = max(1, (int)(MaxConcurrentVms * 0.25)).</summary>
+    /// <summary>
+    /// VMs kept booted per language; 0 = max(1, (int)(MaxConcurrentVms * 0.25)) for VMs, and MaxConcurrentVms for namespace
+    /// sandboxes, whose idle ones are cheap (the runner decides, knowing the isolation).
+    /// </summary>
     public int WarmPoolSize { get; set; }
 
     /// <summary>Languages with a warm pool; empty = see <see cref="EffectiveWarmLanguages"/>.</summary>
@@ -95,6 +98,7 @@ public sealed class SandboxOptions
     /// <summary>Write each guest's serial console to console.log in its VM directory (kept only while the VM lives).</summary>
     public bool GuestConsoleLog { get; set; }
 
+    /// <summary>The pool size for VMs: the configured one, else a quarter of the slots.</summary>
     public int EffectiveWarmPoolSize => WarmPoolSize > 0 ? WarmPoolSize : Math.Max(1, (int)(MaxConcurrentVms * 0.25));
 
     /// <summary>

@@ -116,8 +116,9 @@ internal sealed class AgentVm : IVm
 
         try
         {
-            _endedHow = _process.HasExited ? $"{_processName} had {_process.Ending}." : "The VM was destroyed.";
-            if (!_process.HasExited && AgentProcessId != 0 && AgentProcessId != _process.Id)
+            var exited = _process.HasExited;
+            _endedHow = exited ? $"{_processName} had {_process.Ending}." : "The VM was destroyed.";
+            if (!exited && AgentProcessId != 0 && AgentProcessId != _process.Id)
             {
                 KillInner();
                 using var reaped = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -177,7 +178,8 @@ internal sealed class AgentVm : IVm
 
     private async Task<T> CallAsync<T>(Func<AgentClient, CancellationToken, Task<T>> call, TimeSpan timeout, string what, CancellationToken cancellationToken)
     {
-        if (HasExited)
+        // Not HasExited, which reads /proc: a process that died unseen fails the call itself, with the same diagnostics.
+        if (Volatile.Read(ref _destroyed) != 0 || _process.KnownToHaveExited)
         {
             throw new SandboxVmException($"VM {Id} is gone ({_processName} exited or the VM was destroyed) before {what}. {Diagnostics()}");
         }

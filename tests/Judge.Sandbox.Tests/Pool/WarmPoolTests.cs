@@ -1,6 +1,7 @@
 using Judge.Sandbox.Pool;
 using Judge.Sandbox.Settings;
 using Judge.Sandbox.Tests.Fakes;
+using Judge.Sandbox.Vms;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Judge.Sandbox.Tests.Pool;
@@ -27,6 +28,20 @@ public sealed class WarmPoolTests : IAsyncDisposable
         var options = new SandboxOptions { MaxConcurrentVms = maxConcurrentVms, WarmPoolSize = warmPoolSize };
 
         Assert.Equal(expected, options.EffectiveWarmPoolSize);
+    }
+
+    [Theory]
+    [InlineData(4, 0, Isolation.Namespace, 4)]
+    [InlineData(1, 0, Isolation.Namespace, 1)]
+    [InlineData(10, 2, Isolation.Namespace, 2)]
+    [InlineData(4, 0, Isolation.Kvm, 1)]
+    [InlineData(8, 0, Isolation.Tcg, 2)]
+    public void A_namespace_pool_has_a_sandbox_for_every_slot_and_a_vm_pool_a_quarter_unless_configured(
+        int maxConcurrentVms, int warmPoolSize, Isolation isolation, int expected)
+    {
+        var options = new SandboxOptions { MaxConcurrentVms = maxConcurrentVms, WarmPoolSize = warmPoolSize };
+
+        Assert.Equal(expected, SandboxRunner.WarmPoolSizeFor(options, isolation));
     }
 
     [Fact]

@@ -123,12 +123,6 @@ public sealed class StartedProcess : IDisposable
         }
     }
 
-    /// <summary>
-    /// The program is known to have exited: its run ended, or <see cref="HasExited"/> found it gone. Unlike that, it reads
-    /// nothing, for checks made before every request, whose failure would show a dead program anyway.
-    /// </summary>
-    public bool KnownToHaveExited => _ended.IsCompleted || Volatile.Read(ref _gone) != 0;
-
     /// <summary>The exit code of a program that exited by itself, once its output is closed; else null.</summary>
     public int? ExitCode => _ended.IsCompletedSuccessfully ? _ended.Result?.ExitCode : null;
 

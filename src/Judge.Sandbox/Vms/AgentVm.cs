@@ -178,8 +178,9 @@ internal sealed class AgentVm : IVm
 
     private async Task<T> CallAsync<T>(Func<AgentClient, CancellationToken, Task<T>> call, TimeSpan timeout, string what, CancellationToken cancellationToken)
     {
-        // Not HasExited, which reads /proc: a process that died unseen fails the call itself, with the same diagnostics.
-        if (Volatile.Read(ref _destroyed) != 0 || _process.KnownToHaveExited)
+        // HasExited reads /proc, and must: a namespace sandbox whose launcher was killed keeps an agent that still answers,
+        // and such a sandbox is dead (its cgroups and limits are the launcher's to keep).
+        if (HasExited)
         {
             throw new SandboxVmException($"VM {Id} is gone ({_processName} exited or the VM was destroyed) before {what}. {Diagnostics()}");
         }

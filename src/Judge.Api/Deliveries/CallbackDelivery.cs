@@ -26,8 +26,8 @@ public sealed record CallbackPayload(string Event, Guid DeliveryId, SubmissionRe
 /// announcement or a dead process missed. An attempt is taken in the database first, so duplicate jobs are harmless.
 /// </summary>
 public sealed class CallbackDelivery(
-    JudgeDbContext db, CallbackLedger ledger, IHttpClientFactory http, IBackgroundJobClient jobs, IOptions<CallbackOptions> options,
-    ILogger<CallbackDelivery> logger)
+    JudgeDbContext db, CallbackLedger ledger, RunLifecycle runs, IHttpClientFactory http, IBackgroundJobClient jobs,
+    IOptions<CallbackOptions> options, ILogger<CallbackDelivery> logger)
 {
     public const string HttpClientName = "callbacks";
     public const string CatchUpJobId = "catch-up-callbacks";
@@ -123,7 +123,8 @@ public sealed class CallbackDelivery(
         }
 
         var body = isRun
-            ? Judge0Api.CallbackBody(await db.Runs.AsNoTracking().SingleAsync(r => r.Id == taken.SubjectId, cancellationToken))
+            ? Judge0Api.CallbackBody(await runs.FindAsync(taken.SubjectId, cancellationToken)
+                ?? throw new InvalidOperationException($"Run {taken.SubjectId} of callback {taken.Id} is gone."))
             : JsonSerializer.SerializeToUtf8Bytes(await PayloadAsync(taken, cancellationToken), JsonSerializerOptions.Web);
         using var request = new HttpRequestMessage(isRun ? HttpMethod.Put : HttpMethod.Post, taken.Url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
